@@ -1,0 +1,160 @@
+/**
+ * One typed configuration object, read from the environment once at start-up and validated.
+ * Nothing below this module reads process.env. Development gets safe defaults; production refuses to
+ * start without its secrets and trust material (no default secrets, no sandbox trust).
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import type { RevocationPolicy } from './eidas/types.js';
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Each variable with its documentation; the README's table is written from these descriptions. */
+export const ENV_DOC: Record<string, string> = {
+  NODE_ENV: '`development` (default), `test` or `production`. Production requires the secrets and trust settings below.',
+  HOST: 'Address the listeners bind to. Default `127.0.0.1` (use `0.0.0.0` to listen on all interfaces).',
+  PORT: 'Public HTTPS port (portal pages, health). Default `3443`; `0` picks a free port.',
+  MTLS_PORT: 'Mutual-TLS HTTPS port that asks for client certificates. Default `3444`; `0` picks a free port.',
+  DATA_DIR: 'Where the SQLite database and uploads live. Default `./data`.',
+  CERTS_DIR: 'Dev PKI directory, generated on first start in development. Default `./certs/dev`.',
+  TLS_CERT_FILE: 'Server certificate chain (PEM). Default in development: the dev PKI server certificate. Required in production.',
+  TLS_KEY_FILE: 'Server private key (PEM). Default in development: the dev PKI server key. Required in production.',
+  TRUST_PROFILE: 'Trust profile for certificate chains: `sandbox` (dev PKI trusted list) or `production`. Default `sandbox` in development, `production` otherwise.',
+  TRUST_LISTS: 'Comma-separated ETSI TS 119 612 trusted-list XML files for the `production` profile (added to the sandbox list in `sandbox`).',
+  TRUST_ANCHORS: 'Comma-separated PEM files or directories of extra trust anchors.',
+  TRUST_LOTL: 'EU list of trusted lists (XML) whose announced signers must have signed each TRUST_LISTS file.',
+  TRUST_REQUIRE_SIGNED_LISTS: '`true` to refuse unsigned or badly signed trusted lists. Default `false` in development, `true` in production.',
+  REVOCATION_POLICY: '`off`, `soft-fail` (unavailable status is a warning) or `hard-fail` (it is an error). Default `soft-fail` in development, `hard-fail` in production.',
+  REVOCATION_TIMEOUT_MS: 'Timeout of one OCSP or CRL request, in milliseconds. Default `3000`.',
+  REVOCATION_ALLOW_PRIVATE_NETWORKS: '`true` lets OCSP/CRL URLs point at loopback or private addresses (the dev responder). Default `true` in development, `false` in production.',
+  PKI_RESPONDER_URL: 'Base URL of the dev OCSP/CRL responder written into dev certificates. Default `http://127.0.0.1:8089`.',
+  SESSION_SECRET: 'Secret for session cookies, at least 32 characters. Required in production; a random one per start in development.',
+  LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
+};
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3443),
+  MTLS_PORT: port.default(3444),
+  DATA_DIR: z.string().min(1).default('./data'),
+  CERTS_DIR: z.string().min(1).default('./certs/dev'),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TRUST_PROFILE: z.enum(['sandbox', 'production']).optional(),
+  TRUST_LISTS: csv,
+  TRUST_ANCHORS: csv,
+  TRUST_LOTL: z.string().min(1).optional(),
+  TRUST_REQUIRE_SIGNED_LISTS: bool.optional(),
+  REVOCATION_POLICY: z.enum(['off', 'soft-fail', 'hard-fail']).optional(),
+  REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  REVOCATION_ALLOW_PRIVATE_NETWORKS: bool.optional(),
+  PKI_RESPONDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8089'),
+  SESSION_SECRET: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  mtlsPort: number;
+  dataDir: string;
+  certsDir: string;
+  tls: { certFile: string; keyFile: string };
+  trust: {
+    profile: 'sandbox' | 'production';
+    trustedLists: string[];
+    anchors: string[];
+    lotl: string | null;
+    requireSignedLists: boolean;
+  };
+  revocation: { policy: RevocationPolicy; timeoutMs: number; allowPrivateNetworks: boolean };
+  pkiResponderUrl: string;
+  sessionSecret: string;
+  /** True when the session secret was generated for this run only (development). */
+  sessionSecretEphemeral: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment. Throws ConfigError listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const prod = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const abs = (p: string) => path.resolve(cwd, p);
+
+  const certsDir = abs(e.CERTS_DIR);
+  if (prod && (!e.TLS_CERT_FILE || !e.TLS_KEY_FILE)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE are required in production (the dev certificate is not used).');
+  }
+  const trustProfile = e.TRUST_PROFILE ?? (prod ? 'production' : 'sandbox');
+  if (prod && trustProfile === 'sandbox') {
+    problems.push('TRUST_PROFILE=sandbox trusts the dev PKI and is refused in production.');
+  }
+  if (trustProfile === 'production' && e.TRUST_LISTS.length === 0 && e.TRUST_ANCHORS.length === 0) {
+    problems.push('TRUST_PROFILE=production needs TRUST_LISTS and/or TRUST_ANCHORS.');
+  }
+  let sessionSecret = e.SESSION_SECRET ?? '';
+  let sessionSecretEphemeral = false;
+  if (sessionSecret && sessionSecret.length < 32) {
+    problems.push('SESSION_SECRET must be at least 32 characters.');
+  } else if (!sessionSecret) {
+    if (prod) problems.push('SESSION_SECRET is required in production.');
+    sessionSecret = randomBytes(32).toString('base64url');
+    sessionSecretEphemeral = true;
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    mtlsPort: e.MTLS_PORT,
+    dataDir: abs(e.DATA_DIR),
+    certsDir,
+    tls: {
+      certFile: abs(e.TLS_CERT_FILE ?? path.join(e.CERTS_DIR, 'server/chain.pem')),
+      keyFile: abs(e.TLS_KEY_FILE ?? path.join(e.CERTS_DIR, 'server/server.key')),
+    },
+    trust: {
+      profile: trustProfile,
+      trustedLists: e.TRUST_LISTS.map(abs),
+      anchors: e.TRUST_ANCHORS.map(abs),
+      lotl: e.TRUST_LOTL ? abs(e.TRUST_LOTL) : null,
+      requireSignedLists: e.TRUST_REQUIRE_SIGNED_LISTS ?? prod,
+    },
+    revocation: {
+      policy: e.REVOCATION_POLICY ?? (prod ? 'hard-fail' : 'soft-fail'),
+      timeoutMs: e.REVOCATION_TIMEOUT_MS,
+      allowPrivateNetworks: e.REVOCATION_ALLOW_PRIVATE_NETWORKS ?? !prod,
+    },
+    pkiResponderUrl: e.PKI_RESPONDER_URL,
+    sessionSecret,
+    sessionSecretEphemeral,
+    logLevel: e.LOG_LEVEL,
+  };
+}

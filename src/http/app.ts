@@ -1,0 +1,38 @@
+/**
+ * Express wiring shared by both listeners: security headers, request context, static files, the areas'
+ * routers, then the error handlers. Routers stay thin; decisions live in the areas' services.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type Router } from 'express';
+import helmet from 'helmet';
+import type { Logger } from '../logger.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { requestContext } from './middleware/request-context.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function createApp(deps: { logger: Logger; routers: Router[] }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('views', path.join(ROOT, 'views'));
+  app.set('view engine', 'ejs');
+  // Listeners face clients directly; a proxy in front is configured explicitly (issue: mTLS behind a proxy).
+  app.set('trust proxy', false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: { 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] },
+      },
+      strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(requestContext(deps.logger));
+  app.use('/static', express.static(path.join(ROOT, 'public'), { index: false, maxAge: '1h' }));
+  for (const router of deps.routers) app.use(router);
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const cwd = '/srv/portal';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env, cwd);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+describe('config', () => {
+  it('gives safe development defaults with nothing set', () => {
+    const c = loadConfig({}, cwd);
+    assert.equal(c.env, 'development');
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.port, 3443);
+    assert.equal(c.mtlsPort, 3444);
+    assert.equal(c.dataDir, path.join(cwd, 'data'));
+    assert.equal(c.trust.profile, 'sandbox');
+    assert.equal(c.revocation.policy, 'soft-fail');
+    assert.equal(c.tls.certFile, path.join(cwd, 'certs/dev/server/chain.pem'));
+    assert.equal(c.sessionSecretEphemeral, true);
+    assert.ok(c.sessionSecret.length >= 32);
+  });
+
+  it('honours PORT, MTLS_PORT and DATA_DIR', () => {
+    const c = loadConfig({ PORT: '8443', MTLS_PORT: '0', DATA_DIR: '/var/lib/portal' }, cwd);
+    assert.equal(c.port, 8443);
+    assert.equal(c.mtlsPort, 0);
+    assert.equal(c.dataDir, '/var/lib/portal');
+  });
+
+  it('rejects malformed values with the variable named', () => {
+    const problems = problemsOf({ PORT: 'eighty', REVOCATION_POLICY: 'sometimes', NODE_ENV: 'prod' });
+    assert.ok(problems.some((p) => p.startsWith('PORT:')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('REVOCATION_POLICY:')));
+    assert.ok(problems.some((p) => p.startsWith('NODE_ENV:')));
+  });
+
+  it('refuses production without its secrets and trust material, listing every problem', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    assert.deepEqual(problems.length, 3, problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes('TLS_CERT_FILE')));
+    assert.ok(problems.some((p) => p.includes('TRUST_LISTS')));
+    assert.ok(problems.some((p) => p.includes('SESSION_SECRET is required')));
+  });
+
+  it('refuses the sandbox trust profile and short secrets in production', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      TLS_CERT_FILE: 'a.pem',
+      TLS_KEY_FILE: 'a.key',
+      TRUST_PROFILE: 'sandbox',
+      SESSION_SECRET: 'short',
+    });
+    assert.ok(problems.some((p) => p.includes('sandbox')));
+    assert.ok(problems.some((p) => p.includes('at least 32')));
+  });
+
+  it('uses strict production defaults once configured', () => {
+    const c = loadConfig(
+      {
+        NODE_ENV: 'production',
+        TLS_CERT_FILE: '/etc/portal/tls.pem',
+        TLS_KEY_FILE: '/etc/portal/tls.key',
+        TRUST_LISTS: '/etc/portal/tl-de.xml, /etc/portal/tl-nl.xml',
+        SESSION_SECRET: 'x'.repeat(40),
+      },
+      cwd,
+    );
+    assert.equal(c.trust.profile, 'production');
+    assert.deepEqual(c.trust.trustedLists, ['/etc/portal/tl-de.xml', '/etc/portal/tl-nl.xml']);
+    assert.equal(c.trust.requireSignedLists, true);
+    assert.equal(c.revocation.policy, 'hard-fail');
+    assert.equal(c.revocation.allowPrivateNetworks, false);
+    assert.equal(c.sessionSecretEphemeral, false);
+  });
+});
