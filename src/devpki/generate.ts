@@ -121,8 +121,9 @@ const PARTNERS: PartnerDef[] = [
     slug: 'nordic-insights',
     name: 'Nordic Insights AB',
     country: 'SE',
-    ncaId: 'SE-FI',
-    ncaName: 'Finansinspektionen',
+    // TS 119 495 Annex D: Finansinspektionen is SE-FINA.
+    ncaId: 'SE-FINA',
+    ncaName: 'Swedish Financial Supervision Authority',
     authorisationNumber: '44059',
     roles: ['PSP_AI'],
     dns: 'api.nordic-insights.test',
@@ -177,7 +178,7 @@ export async function generateDevPki(opts: {
   // --- CAs: validity starts two years back so backdated leaves (the expired one) nest inside it ---------
   const caValidity = { notBefore: at(-730), notAfter: at(3650) };
   const root = await issueCertificate({
-    subject: `CN=${QTSP} Root CA, O=${QTSP}, 2.5.4.97=NTRZZ-000001, C=ZZ`,
+    subject: `C=ZZ, O=${QTSP}, 2.5.4.97=NTRZZ-000001, CN=${QTSP} Root CA`,
     keyAlgorithm: alg,
     ...caValidity,
     notBefore: at(-731),
@@ -185,7 +186,7 @@ export async function generateDevPki(opts: {
   });
   const subCa = async (cn: string) =>
     issueCertificate({
-      subject: `CN=${cn}, O=${QTSP}, 2.5.4.97=NTRZZ-000001, C=ZZ`,
+      subject: `C=ZZ, O=${QTSP}, 2.5.4.97=NTRZZ-000001, CN=${cn}`,
       issuer: root,
       keyAlgorithm: alg,
       ...caValidity,
@@ -196,7 +197,7 @@ export async function generateDevPki(opts: {
   const qwacCa = await subCa(`${QTSP} QWAC CA`);
   const qsealCa = await subCa(`${QTSP} QSealC CA`);
   const rogue = await issueCertificate({
-    subject: 'CN=Rogue Qualified CA, O=Rogue Trust Services, 2.5.4.97=NTRZZ-666666, C=ZZ',
+    subject: 'C=ZZ, O=Rogue Trust Services, 2.5.4.97=NTRZZ-666666, CN=Rogue Qualified CA',
     keyAlgorithm: alg,
     ...caValidity,
     ca: {},
@@ -213,7 +214,7 @@ export async function generateDevPki(opts: {
 
   // --- profiles --------------------------------------------------------------------------------------
   const qwacSpec = (p: PartnerDef, issuer: CaSlug, keyAlgorithm: KeyAlgorithm): CertSpec => ({
-    subject: `CN=${p.dns}, O=${p.name}, 2.5.4.97=${orgId(p)}, C=${p.country}`,
+    subject: `C=${p.country}, O=${p.name}, 2.5.4.97=${orgId(p)}, CN=${p.dns}`,
     issuer: cas[issuer],
     keyAlgorithm,
     notBefore: at(-1),
@@ -234,7 +235,7 @@ export async function generateDevPki(opts: {
     ...pointers(issuer),
   });
   const qsealSpec = (p: PartnerDef, issuer: CaSlug, keyAlgorithm: KeyAlgorithm): CertSpec => ({
-    subject: `CN=${p.name}, O=${p.name}, 2.5.4.97=${orgId(p)}, C=${p.country}`,
+    subject: `C=${p.country}, O=${p.name}, 2.5.4.97=${orgId(p)}, CN=${p.name}`,
     issuer: cas[issuer],
     keyAlgorithm,
     notBefore: at(-1),
@@ -256,7 +257,7 @@ export async function generateDevPki(opts: {
   const serverDns = ['localhost'];
   const serverIp = ['127.0.0.1', '::1'];
   const server = await issueCertificate({
-    subject: `CN=localhost, O=${QTSP} Dev Portal, C=ZZ`,
+    subject: `C=ZZ, O=${QTSP} Dev Portal, CN=localhost`,
     issuer: cas['qwac-ca'],
     keyAlgorithm: alg,
     notBefore: at(-1),
@@ -292,7 +293,7 @@ export async function generateDevPki(opts: {
   // --- bad certificates: a valid QWAC (or QSealC) with exactly one defect ------------------------------
   const good = () => qwacSpec(BAD_SUBJECT, 'qwac-ca', alg);
   const withQc = (spec: CertSpec, qc: Partial<QcSpec>): CertSpec => ({ ...spec, qc: { ...spec.qc, ...qc } });
-  const revokedAt = new Date(now.getTime() - 3_600_000);
+  const revokedAt = new Date(Math.floor(now.getTime() / 1000) * 1000 - 3_600_000);
   const badDefs: {
     name: string;
     description: string;
@@ -385,7 +386,7 @@ export async function generateDevPki(opts: {
       expect: ['orgid.invalid'],
       spec: {
         ...good(),
-        subject: `CN=${BAD_SUBJECT.dns}, O=${BAD_SUBJECT.name}, 2.5.4.97=DE-BAFIN-${BAD_SUBJECT.authorisationNumber}, C=DE`,
+        subject: `C=DE, O=${BAD_SUBJECT.name}, 2.5.4.97=DE-BAFIN-${BAD_SUBJECT.authorisationNumber}, CN=${BAD_SUBJECT.dns}`,
       },
     },
     {

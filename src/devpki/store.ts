@@ -39,7 +39,7 @@ const fileRef = z.object({ cert: relPath, key: relPath, serial });
 const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   generatedAt: isoTime,
-  responderBaseUrl: z.string().url(),
+  responderBaseUrl: z.url({ protocol: /^https?$/ }),
   trustedList: relPath,
   cas: z
     .array(

@@ -40,8 +40,9 @@ describe('store: SQLite database', () => {
     const db = openDatabase({ dataDir: dir });
     const bad = [{ version: 9999, name: '9999_bad.sql', sql: 'CREATE TABLE t9999 (a INT); INSERT INTO missing VALUES (1);' }];
     assert.throws(() => migrate(db, bad), /no such table: missing/);
-    assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 't9999'").get()!.n, 0);
-    assert.equal(db.prepare('SELECT count(*) AS n FROM schema_migrations WHERE version = 9999').get()!.n, 0);
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    assert.equal(count("SELECT count(*) AS n FROM sqlite_master WHERE name = 't9999'"), 0);
+    assert.equal(count('SELECT count(*) AS n FROM schema_migrations WHERE version = 9999'), 0);
     db.close();
   });
 

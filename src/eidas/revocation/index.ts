@@ -53,6 +53,11 @@ function safeText(s: string, max = 200): string {
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
+/** The validation clock as ISO; null for an invalid Date rather than a RangeError. */
+function iso(at: Date): string | null {
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
+}
+
 function hex(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
 }
@@ -129,7 +134,7 @@ interface Answer {
 }
 
 function answerResult(a: Answer, serial: string, at: Date): { result: RevocationResult; findings: Finding[] } {
-  const result: RevocationResult = { status: a.status, source: a.source, checkedAt: at.toISOString() };
+  const result: RevocationResult = { status: a.status, source: a.source, checkedAt: iso(at) };
   const where = `${a.source === 'ocsp' ? 'OCSP responder' : 'CRL'} ${safeText(a.location)}${a.cached ? ' (cached answer)' : ''}`;
   const findings: Finding[] = [];
   if (a.status === 'revoked') {
@@ -149,7 +154,7 @@ function unavailable(
   detail: string,
 ): { result: RevocationResult; findings: Finding[] } {
   return {
-    result: { status: 'unavailable', source: null, checkedAt: at.toISOString() },
+    result: { status: 'unavailable', source: null, checkedAt: iso(at) },
     // RFC 5280 §6.3.3 (k): no status; the policy decides whether that fails the validation.
     findings: [finding('revocation.unavailable', detail, { severity: policy === 'soft-fail' ? 'warning' : 'error' })],
   };
@@ -179,6 +184,7 @@ export async function checkRevocation(input: {
 
 async function check(input: CheckRevocationInput): Promise<{ result: RevocationResult; findings: Finding[] }> {
   const { policy, at, cache } = input;
+  if (iso(at) === null) return unavailable(policy, at, 'The validation time is not a valid date, so no revocation status was checked.');
   const cert = parsePkijsCertificate(input.cert);
   const issuer = parsePkijsCertificate(input.issuer);
   if (!cert || !issuer) {

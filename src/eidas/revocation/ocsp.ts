@@ -189,6 +189,7 @@ function readCertStatus(raw: unknown): { status: 'good' | 'revoked' | 'unknown';
   // RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
   const [time, reasonTagged] = raw.valueBlock.value;
   if (!(time instanceof asn1js.GeneralizedTime)) return null;
+  if (Number.isNaN(time.toDate().getTime())) return null;
   const out: { status: 'revoked'; revokedAt: Date; reason?: string } = { status: 'revoked', revokedAt: time.toDate() };
   if (reasonTagged instanceof asn1js.Constructed && reasonTagged.idBlock.tagClass === 3 && reasonTagged.idBlock.tagNumber === 0) {
     const en = reasonTagged.valueBlock.value[0];
@@ -291,6 +292,10 @@ async function verifyOcspResponseUnsafe(input: VerifyOcspInput): Promise<OcspOut
 
   // RFC 6960 §3.2 (5), (6); RFC 5019 §4: sufficiently recent, not past nextUpdate.
   const t = at.getTime();
+  const valid = (d: Date | undefined) => d instanceof Date && !Number.isNaN(d.getTime());
+  if (!valid(single.thisUpdate) || (single.nextUpdate !== undefined && !valid(single.nextUpdate))) {
+    return { ok: false, error: 'the response carries an invalid thisUpdate or nextUpdate' };
+  }
   if (single.thisUpdate.getTime() > t + skewMs) {
     return { ok: false, error: `the response thisUpdate ${single.thisUpdate.toISOString()} is after the validation time` };
   }

@@ -57,7 +57,7 @@ export function readTrustedList(doc: Document, opts: { at?: Date; source?: strin
   const src = opts.source;
   const at = opts.at ?? new Date();
   const root = doc.documentElement;
-  if (!root || root.localName !== 'TrustServiceStatusList' || root.namespaceURI !== NS.tsl) {
+  if (root?.localName !== 'TrustServiceStatusList' || root.namespaceURI !== NS.tsl) {
     throw new TrustedListError('tl.malformed', 'the root element is not a TS 119 612 TrustServiceStatusList', src);
   }
   const si = child(root, 'SchemeInformation');

@@ -61,8 +61,8 @@ export interface TrustProfile {
   anchors: TrustAnchor[];
   /** "tl:<file>" / "pem:<file>" / "lotl:<file>" for each file that contributed. */
   sources: string[];
-  /** Operator-facing notes (withdrawn services left out, unchecked signatures, …). */
-  warnings: string[];
+  /** Operator-facing notes (withdrawn services left out, unchecked signatures, …); set by loadTrustProfile. */
+  warnings?: string[];
 }
 
 export interface TrustProfileSpec {

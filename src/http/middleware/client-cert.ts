@@ -10,7 +10,7 @@ export function presentedCertificates(req: Request): Uint8Array[] {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return [];
   const peer = socket.getPeerCertificate(true);
-  if (!peer || !peer.raw) return [];
+  if (!peer?.raw) return [];
   const out: Uint8Array[] = [];
   const seen = new Set<string>();
   let current: typeof peer | undefined = peer;
