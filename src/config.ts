@@ -35,6 +35,7 @@ export const ENV_DOC: Record<string, string> = {
   TRUST_LISTS: 'Comma-separated ETSI TS 119 612 trusted-list XML files for the `production` profile (added to the sandbox list in `sandbox`).',
   TRUST_ANCHORS: 'Comma-separated PEM files or directories of extra trust anchors.',
   TRUST_LOTL: 'EU list of trusted lists (XML) whose announced signers must have signed each TRUST_LISTS file.',
+  TRUST_LOTL_SIGNERS: 'PEM file with the LOTL signing certificates published in the Official Journal; without it the LOTL is checked only against the signers it names itself.',
   TRUST_REQUIRE_SIGNED_LISTS: '`true` to refuse unsigned or badly signed trusted lists. Default `false` in development, `true` in production.',
   REVOCATION_POLICY: '`off`, `soft-fail` (unavailable status is a warning) or `hard-fail` (it is an error). Default `soft-fail` in development, `hard-fail` in production.',
   REVOCATION_TIMEOUT_MS: 'Timeout of one OCSP or CRL request, in milliseconds. Default `3000`.',
@@ -57,6 +58,7 @@ const schema = z.object({
   TRUST_LISTS: csv,
   TRUST_ANCHORS: csv,
   TRUST_LOTL: z.string().min(1).optional(),
+  TRUST_LOTL_SIGNERS: z.string().min(1).optional(),
   TRUST_REQUIRE_SIGNED_LISTS: bool.optional(),
   REVOCATION_POLICY: z.enum(['off', 'soft-fail', 'hard-fail']).optional(),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
@@ -79,6 +81,7 @@ export interface Config {
     trustedLists: string[];
     anchors: string[];
     lotl: string | null;
+    lotlSigners: string | null;
     requireSignedLists: boolean;
   };
   revocation: { policy: RevocationPolicy; timeoutMs: number; allowPrivateNetworks: boolean };
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecret = randomBytes(32).toString('base64url');
     sessionSecretEphemeral = true;
   }
+  if (e.TRUST_LOTL_SIGNERS && !e.TRUST_LOTL) problems.push('TRUST_LOTL_SIGNERS needs TRUST_LOTL.');
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -145,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       trustedLists: e.TRUST_LISTS.map(abs),
       anchors: e.TRUST_ANCHORS.map(abs),
       lotl: e.TRUST_LOTL ? abs(e.TRUST_LOTL) : null,
+      lotlSigners: e.TRUST_LOTL_SIGNERS ? abs(e.TRUST_LOTL_SIGNERS) : null,
       requireSignedLists: e.TRUST_REQUIRE_SIGNED_LISTS ?? prod,
     },
     revocation: {

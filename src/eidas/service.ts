@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createHttpFetcher, createRevocationCache, type Fetcher } from './revocation/index.js';
-import { loadTrustProfile, type TrustProfile } from './trust/index.js';
+import { loadTrustProfile, type TrustProfile, type TrustProfileSpec } from './trust/index.js';
 import type { CertificateReport, ExpectedType } from './types.js';
 import { createReportCache, validateCertificate } from './validate.js';
 
@@ -19,7 +19,7 @@ export interface EidasService {
 }
 
 /** The trust-profile spec the configuration describes. */
-export function trustSpecFromConfig(config: Config) {
+export function trustSpecFromConfig(config: Config): TrustProfileSpec {
   const trustedLists = [...config.trust.trustedLists];
   if (config.trust.profile === 'sandbox') trustedLists.unshift(path.join(config.certsDir, 'trusted-list.xml'));
   return {
@@ -28,6 +28,7 @@ export function trustSpecFromConfig(config: Config) {
     pemFiles: config.trust.anchors,
     requireSignedLists: config.trust.requireSignedLists,
     ...(config.trust.lotl ? { lotl: config.trust.lotl } : {}),
+    ...(config.trust.lotlSigners ? { lotlSigners: [config.trust.lotlSigners] } : {}),
   };
 }
 

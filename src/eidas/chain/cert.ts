@@ -104,12 +104,17 @@ function algKey(a: asn1x509.AlgorithmIdentifier): string {
 
 /** Decodes the DER, or returns a cached decode of the same bytes. */
 export function getChainCert(der: Uint8Array): ChainCert | null {
-  if (der.byteLength === 0 || der.byteLength > MAX_CERT_BYTES) return null;
+  return parseChainCert(der, true);
+}
+
+/** `useCache` false for long-lived objects kept elsewhere (trust anchors), so they do not evict others. */
+export function parseChainCert(der: Uint8Array, useCache: boolean): ChainCert | null {
+  if (!(der instanceof Uint8Array) || der.byteLength === 0 || der.byteLength > MAX_CERT_BYTES) return null;
   const sha = sha256Hex(der);
   const hit = cache.get(sha);
   if (hit) return hit;
   const parsed = decode(der, sha);
-  if (parsed) cache.set(sha, parsed);
+  if (parsed && useCache) cache.set(sha, parsed);
   return parsed;
 }
 

@@ -164,7 +164,6 @@ interface Shared {
   limits: PathLimits;
   deadline: number;
   pool: Map<string, ChainCert[]>;
-  poolAll: ChainCert[];
   anchors: AnchorIndex;
   crls: ParsedCrl[] | null;
 }
@@ -242,6 +241,7 @@ class Search {
     }
     const all = (this.sh.pool.get(cur.issuer.key) ?? []).filter((c) => keyIdsFit(cur, c));
     let selfSigned = false;
+    let loopHere = false;
     const next: ChainCert[] = [];
     for (const c of all) {
       if (keyOf(c) === keyOf(cur)) {
@@ -250,7 +250,9 @@ class Search {
         continue;
       }
       if (keys.has(keyOf(c))) {
+        // RFC 4158 §2.4.2: a (name, key) pair appears at most once in a path.
         this.loop = true;
+        loopHere = true;
         continue;
       }
       next.push(c);
@@ -267,7 +269,9 @@ class Search {
       keys.delete(keyOf(c));
       if (this.done) return;
     }
-    if (!progressed) this.deadEnds.push({ path, root: selfSigned || (cur.selfIssued && linkVerifies(cur, cur)) });
+    if (!progressed && !(loopHere && next.length === 0)) {
+      this.deadEnds.push({ path, root: selfSigned || (cur.selfIssued && linkVerifies(cur, cur)) });
+    }
   }
 
   /** §6.1.3 (a)(3) with the offline CRLs; §6.3.3 for the CRL processing itself. */
@@ -399,13 +403,11 @@ function run(input: {
   }
 
   const pool = new Map<string, ChainCert[]>();
-  const poolAll: ChainCert[] = [];
   const seen = new Set<string>([leaf.sha256]);
   for (const der of input.intermediates.slice(0, MAX_POOL)) {
     const c = getChainCert(der);
     if (!c || seen.has(c.sha256)) continue;
     seen.add(c.sha256);
-    poolAll.push(c);
     const list = pool.get(c.subject.key);
     if (list) list.push(c);
     else pool.set(c.subject.key, [c]);
@@ -419,7 +421,7 @@ function run(input: {
     }
   }
 
-  const search = new Search({ at, limits, deadline, pool, poolAll, anchors, crls }, null, 0);
+  const search = new Search({ at, limits, deadline, pool, anchors, crls }, null, 0);
   search.run(leaf);
   const best = search.best;
   if (best) {

@@ -8,7 +8,7 @@ import type { ParsedCertificate } from '../certificate.js';
 import { errorText } from '../certificate.js';
 import { ISO_3166_ALPHA2, normaliseCountry, PSD2_COUNTRIES } from '../data/countries.js';
 import { id_at_organizationIdentifier, id_cabf_organizationIdentifier } from '../oids.js';
-import type { Finding, OrganizationIdentifier } from '../types.js';
+import type { Finding } from '../types.js';
 import { WALK_LIMITS } from './asn1-walk.js';
 import type { OrgIdAnalysis, ProfileCheck, ProfileContext } from './context.js';
 import { quote, report } from './context.js';
