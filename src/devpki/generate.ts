@@ -418,7 +418,8 @@ export async function generateDevPki(opts: {
       description: 'qcStatements holding the PSD2 QCStatement alone instead of a SEQUENCE OF QCStatement (adorsys generator style).',
       issuer: 'qwac-ca',
       validateAs: 'qwac',
-      expect: ['qcstatements.malformed'],
+      // A bare extension can carry one statement only: QcCompliance and QcType are then really absent.
+      expect: ['qcstatements.malformed', 'qc.not-compliant', 'qc.type-missing', 'qc.type-mismatch'],
       spec: withQc(good(), { encoding: 'bare' }),
     },
   ];

@@ -100,8 +100,9 @@ const manifestSchema = z.object({
 
 export type DevPkiManifest = z.infer<typeof manifestSchema>;
 
+/** PEM with a final newline, so that concatenated chain files stay valid PEM. */
 function pemCert(cert: x509.X509Certificate): string {
-  return cert.toString('pem');
+  return `${cert.toString('pem').trimEnd()}\n`;
 }
 
 async function pemKey(keys: CryptoKeyPair): Promise<string> {

@@ -174,7 +174,7 @@ export function parseCertificate(der: Uint8Array, opts: { certIndex?: number } =
       const count = countSequenceItems(sanExt.value, CERTIFICATE_LIMITS.maxSubjectAltNames);
       if (count === 'too-many') {
         return fail(
-          `The subjectAltName extension holds more than ${CERTIFICATE_LIMITS.maxSubjectAltNames} names; such a certificate is not accepted.`,
+          `The subjectAltName extension is too large (more than ${CERTIFICATE_LIMITS.maxSubjectAltNames} names); such a certificate is not accepted.`,
         );
       }
     }

@@ -114,9 +114,7 @@ function readText(text: string, password: string | undefined): Uint8Array[] {
     labels.push(label);
 
     if (CERT_LABELS.has(label)) {
-      const der = pemBody(body, label);
-      // OpenSSL's TRUSTED CERTIFICATE appends trust settings after the certificate.
-      pushAll(ders, [label === 'TRUSTED CERTIFICATE' ? firstElement(der) : der]);
+      pushAll(ders, [certificateBlock(pemBody(body, label), label)]);
     } else if (PKCS7_LABELS.has(label)) {
       pushAll(ders, readPkcs7(pemBody(body, label)));
     } else if (PKCS12_LABELS.has(label)) {
@@ -209,8 +207,15 @@ function readDer(bytes: Uint8Array, password: string | undefined): Uint8Array[] 
   return ders;
 }
 
-function firstElement(der: Uint8Array): Uint8Array {
-  return der.subarray(0, decodeElement(der).end);
+/** A PEM certificate body must be one DER certificate (structure only; parseCertificate reads it). */
+function certificateBlock(der: Uint8Array, label: string): Uint8Array {
+  const { node, end } = decodeElement(der);
+  if (classify(node) !== 'certificate') throw new InputError(`The PEM block "${label}" does not hold an X.509 certificate.`);
+  // OpenSSL's TRUSTED CERTIFICATE appends trust settings after the certificate.
+  if (end !== der.length && label !== 'TRUSTED CERTIFICATE') {
+    throw new InputError(`The PEM block "${label}" has ${der.length - end} unexpected bytes after the certificate.`);
+  }
+  return der.subarray(0, end);
 }
 
 // ---- PKCS#7 (RFC 5652 SignedData, "certs-only" bundles) -------------------------------------------------

@@ -59,11 +59,16 @@ describe('eIDAS engine: dev PKI table (good and bad certificates)', function () 
     assert.equal(names.length, 14, names.join(', '));
   });
 
+  /** The certificate followed by its issuing CA, as a partner uploads a chain file. */
+  function withIssuer(cert: { toString(f: 'pem'): string }, issuer: keyof DevPki['cas']): string {
+    return cert.toString('pem') + '\n' + pki.cas[issuer].cert.toString('pem');
+  }
+
   // One row per bad certificate, generated from the PKI's own table so new rows are picked up.
-  it('fails each bad certificate with exactly its expected error codes', async () => {
+  it('fails each bad certificate (sent with its issuing CA) with exactly its expected error codes', async () => {
     const problems: string[] = [];
     for (const bad of pki.bad) {
-      const r = await validate(bad.cert.toString('pem'), bad.validateAs);
+      const r = await validate(withIssuer(bad.cert, bad.issuer), bad.validateAs);
       const got = errors(r);
       const want = [...bad.expect].sort();
       if (r.verdict !== 'fail' || JSON.stringify(got) !== JSON.stringify(want)) {
@@ -71,6 +76,14 @@ describe('eIDAS engine: dev PKI table (good and bad certificates)', function () 
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('reports the rogue leaf sent alone as chain.incomplete, naming the issuer nobody supplied', async () => {
+    const rogue = pki.bad.find((b) => b.name === 'rogue-ca')!;
+    const r = await validate(rogue.cert.toString('pem'), 'qwac');
+    assert.deepEqual(errors(r), ['chain.incomplete']);
+    const f = r.findings.find((x) => x.code === 'chain.incomplete')!;
+    assert.ok(f.message.includes(pki.cas['rogue-ca'].name), f.message);
   });
 
   it('sees a revocation made at the responder after issuance (OCSP)', async () => {

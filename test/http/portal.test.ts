@@ -164,7 +164,11 @@ describe('portal: HTTPS listeners, health and the mutual-TLS certificate check',
 
     const rogue = await get(portal.mtlsPort, '/mtls/certificate', {
       ca,
-      cert: readFileSync(path.join(dir, 'certs', 'bad', 'rogue-ca.pem')),
+      // The leaf with its (self-signed) issuer: a complete chain that ends outside the trust profile.
+      cert: Buffer.concat([
+        readFileSync(path.join(dir, 'certs', 'bad', 'rogue-ca.pem')),
+        readFileSync(path.join(dir, 'certs', 'ca', 'rogue-ca.pem')),
+      ]),
       key: readFileSync(path.join(dir, 'certs', 'bad', 'rogue-ca.key')),
     });
     const rogueReport = JSON.parse(rogue.body).report;

@@ -43,12 +43,18 @@ export interface ChainCert {
   signature: Uint8Array;
   subject: NormName;
   issuer: NormName;
+  /** For display, as @peculiar/x509 prints it (sign byte dropped). */
   serialHex: string;
+  /** For matching (CRL entries): the INTEGER content bytes as encoded, so 255 (00 ff) ≠ -1 (ff). */
+  serialRaw: string;
   notBefore: Date;
   notAfter: Date;
   spki: Uint8Array;
   /** SHA-256 of the SubjectPublicKeyInfo: the identity of the key. */
   spkiHash: string;
+  keyAlgorithm: string;
+  /** Algorithm parameters of the key; null when absent or NULL (RFC 5280 §6.1.4 (e)). */
+  keyParams: ArrayBuffer | null;
   /** RFC 5280 §6.1: subject and issuer names match. */
   selfIssued: boolean;
   extensions: { oid: string; critical: boolean }[];
@@ -102,6 +108,53 @@ function algKey(a: asn1x509.AlgorithmIdentifier): string {
   return `${a.algorithm}:${a.parameters ? hex(a.parameters) : ''}`;
 }
 
+function paramsOf(alg: asn1x509.AlgorithmIdentifier): ArrayBuffer | null {
+  const p = alg.parameters;
+  if (!p || p.byteLength === 0) return null;
+  const b = new Uint8Array(p);
+  return b.length === 2 && b[0] === 0x05 && b[1] === 0x00 ? null : p;
+}
+
+/** The key that verifies signatures made by a certificate's subject (RFC 5280 §6.1.4 (d)-(f)). */
+export interface WorkingKey {
+  spkiHash: string;
+  algorithm: string;
+  params: ArrayBuffer | null;
+  publicKey(): KeyObject | null;
+}
+
+const id_dsa = '1.2.840.10040.4.1';
+
+/**
+ * §6.1.4 (e): a DSA key without parameters inherits those of the working key when the algorithm is the
+ * same (PKITS 4.1.5). Other algorithms always carry their parameters (EC) or have none to inherit (RSA).
+ */
+export function nextWorkingKey(cert: ChainCert, working: WorkingKey | null): WorkingKey {
+  if (cert.keyParams !== null || cert.keyAlgorithm !== id_dsa || !working || working.algorithm !== id_dsa || !working.params) {
+    return { spkiHash: cert.spkiHash, algorithm: cert.keyAlgorithm, params: cert.keyParams, publicKey: () => cert.publicKey() };
+  }
+  const inherited = working.params;
+  const spki = AsnConvert.parse(cert.spki, asn1x509.SubjectPublicKeyInfo);
+  spki.algorithm = new asn1x509.AlgorithmIdentifier({ algorithm: id_dsa, parameters: inherited });
+  const der = new Uint8Array(AsnConvert.serialize(spki));
+  let key: KeyObject | null | undefined;
+  return {
+    spkiHash: sha256Hex(der),
+    algorithm: id_dsa,
+    params: inherited,
+    publicKey: () => {
+      if (key === undefined) {
+        try {
+          key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+        } catch {
+          key = null;
+        }
+      }
+      return key;
+    },
+  };
+}
+
 /** Decodes the DER, or returns a cached decode of the same bytes. */
 export function getChainCert(der: Uint8Array): ChainCert | null {
   return parseChainCert(der, true);
@@ -113,7 +166,8 @@ export function parseChainCert(der: Uint8Array, useCache: boolean): ChainCert | 
   const sha = sha256Hex(der);
   const hit = cache.get(sha);
   if (hit) return hit;
-  const parsed = decode(der, sha);
+  // A private copy: the cached object must not change if the caller reuses its buffer.
+  const parsed = decode(new Uint8Array(der), sha);
   if (parsed && useCache) cache.set(sha, parsed);
   return parsed;
 }
@@ -142,10 +196,13 @@ function decode(der: Uint8Array, sha: string): ChainCert | null {
       subject,
       issuer,
       serialHex: serialHexOf(tbs.serialNumber),
+      serialRaw: hex(tbs.serialNumber),
       notBefore: timeOf(tbs.validity.notBefore),
       notAfter: timeOf(tbs.validity.notAfter),
       spki,
       spkiHash: sha256Hex(spki),
+      keyAlgorithm: tbs.subjectPublicKeyInfo.algorithm.algorithm,
+      keyParams: paramsOf(tbs.subjectPublicKeyInfo.algorithm),
       selfIssued: subject.key === issuer.key,
       extensions: [],
       badExtensions: new Set(),

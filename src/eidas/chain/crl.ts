@@ -8,6 +8,7 @@
  * issuer; its AKI names another key; the issuer key lacks cRLSign; the signature does not verify; its
  * nextUpdate has passed; its issuing distribution point does not cover the certificate (§6.3.3 (b)).
  */
+import type { KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1x509 from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
@@ -98,13 +99,6 @@ function hex(buf: ArrayBuffer | Uint8Array): string {
   return Buffer.from(buf instanceof Uint8Array ? buf : new Uint8Array(buf)).toString('hex');
 }
 
-/** Serial numbers are compared as their INTEGER content, without a leading sign byte. */
-export function serialKey(raw: ArrayBuffer | Uint8Array): string {
-  let b = raw instanceof Uint8Array ? raw : new Uint8Array(raw);
-  const second = b[1];
-  if (b.length > 1 && b[0] === 0 && second !== undefined && second > 0x7f) b = b.subarray(1);
-  return Buffer.from(b).toString('hex');
-}
 
 function integerOf(der: ArrayBuffer): bigint | null {
   const asn = asn1js.fromBER(der);
@@ -168,7 +162,8 @@ export function parseCrl(der: Uint8Array): ParsedCrl | string {
           if (ext.critical) crl.problems.push(`the critical CRL entry extension ${ext.extnID} could not be decoded`);
         }
       }
-      const k = serialKey(rc.userCertificate);
+      // Serial numbers are matched on their INTEGER content bytes (RFC 5280 §5.3: exact match).
+      const k = hex(rc.userCertificate);
       const list = crl.entries.get(k);
       if (list) list.push(entry);
       else crl.entries.set(k, [entry]);
@@ -225,7 +220,7 @@ function generalNameKey(g: asn1x509.GeneralName): string | null {
   return null;
 }
 
-function dpNames(dp: asn1x509.DistributionPointName | undefined, crlIssuer: asn1x509.Name): Set<string> {
+function dpNames(dp: asn1x509.DistributionPointName | undefined, relativeTo: asn1x509.Name): Set<string> {
   const out = new Set<string>();
   if (!dp) return out;
   for (const g of dp.fullName ?? []) {
@@ -234,44 +229,59 @@ function dpNames(dp: asn1x509.DistributionPointName | undefined, crlIssuer: asn1
   }
   if (dp.nameRelativeToCRLIssuer) {
     // §4.2.1.13: the full name is the CRL issuer's name with this RDN appended.
-    const full = new asn1x509.Name([...crlIssuer, dp.nameRelativeToCRLIssuer]);
+    const full = new asn1x509.Name([...relativeTo, dp.nameRelativeToCRLIssuer]);
     out.add(`dn:${normalizeName(full).key}`);
   }
   return out;
 }
 
 /**
- * §6.3.3 (b)(2): the CRL's issuing distribution point must cover the certificate. Returns the reasons
- * covered, or a string saying why the CRL does not apply.
+ * §6.3.3 (b): does the CRL cover the certificate through one of its distribution points (or the default
+ * one, "CRLs of my issuer, all reasons", when it has none)? Returns the reasons covered, or a string
+ * saying why the CRL does not apply.
  */
 function scopeCheck(cert: ChainCert, crl: ParsedCrl): number | string {
   const idp = crl.idp;
-  const dps = cert.crlDistributionPoints;
-  let certReasons = ALL_REASONS;
-  if (idp?.distributionPoint) {
-    const idpNames = dpNames(idp.distributionPoint, crl.issuer.asn);
-    let matched = false;
-    for (const dp of dps ?? []) {
-      const names = dp.distributionPoint
-        ? dpNames(dp.distributionPoint, crl.issuer.asn)
-        : new Set((dp.cRLIssuer ?? []).map(generalNameKey).filter((k): k is string => k !== null));
-      for (const n of names) if (idpNames.has(n)) matched = true;
-      if (matched) {
-        certReasons = reasonBits(dp.reasons);
-        break;
-      }
-    }
-    if (!matched) return "the CRL's issuing distribution point is not one the certificate names";
-  } else if (dps && dps.length > 0) {
-    // A full CRL (no IDP name) serves the DP that names this issuer without a cRLIssuer.
-    const direct = dps.find((dp) => !dp.cRLIssuer || dp.cRLIssuer.length === 0);
-    if (direct) certReasons = reasonBits(direct.reasons);
-  }
+  // (b)(2)(ii)-(iv)
   if (idp?.onlyContainsUserCerts && isCa(cert)) return 'the CRL only covers end-entity certificates';
   if (idp?.onlyContainsCACerts && !isCa(cert)) return 'the CRL only covers CA certificates';
   if (idp?.onlyContainsAttributeCerts) return 'the CRL only covers attribute certificates';
-  const covered = reasonBits(idp?.onlySomeReasons) & certReasons;
-  if (covered === 0) return 'the CRL covers none of the revocation reasons for this certificate';
+  const dps: (asn1x509.DistributionPoint | null)[] =
+    cert.crlDistributionPoints && cert.crlDistributionPoints.length > 0 ? cert.crlDistributionPoints : [null];
+  const idpNames = idp?.distributionPoint ? dpNames(idp.distributionPoint, crl.issuer.asn) : null;
+  let covered = 0;
+  let why = "the CRL issuer is not the certificate's issuer";
+  for (const dp of dps) {
+    const crlIssuers = (dp?.cRLIssuer ?? []).map((g) => g.directoryName).filter((n): n is asn1x509.Name => !!n);
+    // (b)(1): a DP with cRLIssuer is served by an indirect CRL of that issuer; otherwise by the issuer.
+    if (dp?.cRLIssuer && dp.cRLIssuer.length > 0) {
+      if (idp?.indirectCRL !== true) {
+        why = 'the certificate names a separate CRL issuer but this CRL is not an indirect CRL';
+        continue;
+      }
+      if (!crlIssuers.some((n) => normalizeName(n).key === crl.issuer.key)) {
+        why = 'the CRL issuer is not the CRL issuer the certificate names';
+        continue;
+      }
+    } else if (crl.issuer.key !== cert.issuer.key) {
+      why = "the CRL issuer is not the certificate's issuer";
+      continue;
+    }
+    // (b)(2)(i)
+    if (idpNames) {
+      const base = crlIssuers[0] ?? cert.issuer.asn;
+      const names = dp?.distributionPoint
+        ? dpNames(dp.distributionPoint, base)
+        : new Set((dp?.cRLIssuer ?? []).map(generalNameKey).filter((k): k is string => k !== null));
+      if (![...names].some((n) => idpNames.has(n))) {
+        why = "the CRL's issuing distribution point is not one the certificate names";
+        continue;
+      }
+    }
+    // (b)(2)(v), (d)
+    covered |= reasonBits(dp?.reasons) & reasonBits(idp?.onlySomeReasons);
+  }
+  if (covered === 0) return why;
   return covered;
 }
 
@@ -279,15 +289,17 @@ function scopeCheck(cert: ChainCert, crl: ParsedCrl): number | string {
  * May `signer` sign CRLs for `cert`'s issuer? The key must verify the CRL signature, carry cRLSign when
  * it has a keyUsage extension (§6.3.3 (f)), and match the CRL's AKI when both are present.
  */
-export function checkCrlSigner(crl: ParsedCrl, signer: ChainCert): string | null {
+export function checkCrlSigner(
+  crl: ParsedCrl,
+  signer: ChainCert,
+  key: { spkiHash: string; publicKey(): KeyObject | null } = signer,
+): string | null {
   if (crl.akiKeyId && signer.ski && crl.akiKeyId !== signer.ski) return "the CRL's authority key identifier names another key";
   if (signer.keyUsage !== null && (signer.keyUsage & cRLSignBit) === 0) {
     return 'the CRL issuer certificate does not allow CRL signing (keyUsage without cRLSign)';
   }
   if (signer.badExtensions.has('2.5.29.15')) return "the CRL issuer certificate's keyUsage could not be decoded";
-  const sig = verifyMemo(signer.spkiHash, crl.sha256, () =>
-    verifySigned(crl.tbs, crl.signature, crl.sigAlg, signer.publicKey()),
-  );
+  const sig = verifyMemo(key.spkiHash, crl.sha256, () => verifySigned(crl.tbs, crl.signature, crl.sigAlg, key.publicKey()));
   if (!sig.ok) return `the CRL signature is not valid: ${sig.reason}`;
   return null;
 }
@@ -301,17 +313,13 @@ export function crlStatusUnsigned(cert: ChainCert, crl: ParsedCrl, at: Date): Cr
   if (crl.nextUpdate) base.nextUpdate = crl.nextUpdate;
   if (crl.problems.length > 0) return { ...base, error: crl.problems.join('; ') };
   if (crl.deltaBase !== null) return { ...base, error: 'a delta CRL alone can not establish a status' };
-  const indirect = crl.idp?.indirectCRL === true;
-  if (!indirect && crl.issuer.key !== cert.issuer.key) {
-    return { ...base, error: "the CRL issuer is not the certificate's issuer" };
-  }
   // §6.3.3 (a)(2): a CRL whose nextUpdate has passed is stale.
   if (crl.nextUpdate && crl.nextUpdate.getTime() < at.getTime()) {
     return { ...base, error: `the CRL expired at ${crl.nextUpdate.toISOString()} (nextUpdate)` };
   }
   const scope = scopeCheck(cert, crl);
   if (typeof scope === 'string') return { ...base, error: scope };
-  const entry = crl.entries.get(cert.serialHex)?.find((e) => e.issuerKey === cert.issuer.key);
+  const entry = crl.entries.get(cert.serialRaw)?.find((e) => e.issuerKey === cert.issuer.key);
   if (entry && entry.reason !== 'removeFromCRL') {
     const out: CrlVerdict = { ...base, status: 'revoked', revokedAt: entry.revokedAt, reasons: scope };
     if (entry.reason) out.reason = entry.reason;
@@ -330,7 +338,7 @@ export function applyDelta(cert: ChainCert, baseCrl: ParsedCrl, delta: ParsedCrl
   if (delta.issuer.key !== baseCrl.issuer.key) return v;
   if (delta.nextUpdate && delta.nextUpdate.getTime() < at.getTime()) return v;
   if (typeof scopeCheck(cert, delta) === 'string') return v;
-  const entry = delta.entries.get(cert.serialHex)?.find((e) => e.issuerKey === cert.issuer.key);
+  const entry = delta.entries.get(cert.serialRaw)?.find((e) => e.issuerKey === cert.issuer.key);
   if (!entry) return v;
   if (entry.reason === 'removeFromCRL') {
     const out: CrlVerdict = { ...v, status: 'good' };

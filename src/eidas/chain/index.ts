@@ -14,7 +14,7 @@
  */
 import { finding } from '../findings.js';
 import type { ChainElement, Finding } from '../types.js';
-import { type ChainCert, getChainCert, MAX_CERT_BYTES, parseChainCert } from './cert.js';
+import { type ChainCert, getChainCert, MAX_CERT_BYTES, parseChainCert, type WorkingKey } from './cert.js';
 import {
   ALL_REASONS,
   applyDelta,
@@ -74,15 +74,26 @@ interface AnchorIndex {
   bySha: Map<string, AnchorEntry>;
 }
 
-// Anchors are long-lived (a trust profile): their decode is kept per anchors array.
+// Anchors are long-lived (a trust profile): their decode is kept per anchors array and per anchor, so
+// neither a profile of thousands of TL services nor a caller building a fresh array each time re-decodes.
 const anchorIndexes = new WeakMap<TrustAnchor[], AnchorIndex>();
+const anchorCerts = new WeakMap<TrustAnchor, ChainCert | null>();
+
+function anchorCert(ta: TrustAnchor, shareCache: boolean): ChainCert | null {
+  let c = anchorCerts.get(ta);
+  if (c === undefined) {
+    c = parseChainCert(ta.der, shareCache);
+    anchorCerts.set(ta, c);
+  }
+  return c;
+}
 
 function indexAnchors(anchors: TrustAnchor[]): AnchorIndex {
   const hit = anchorIndexes.get(anchors);
   if (hit && hit.length === anchors.length) return hit;
   const idx: AnchorIndex = { length: anchors.length, byName: new Map(), bySha: new Map() };
   for (const ta of anchors) {
-    const cert = parseChainCert(ta.der, false);
+    const cert = anchorCert(ta, anchors.length <= 64);
     if (!cert) continue;
     const entry = { ta, cert };
     idx.bySha.set(cert.sha256, entry);
@@ -203,7 +214,7 @@ class Search {
       at: this.sh.at,
       certs,
       anchor: anchor.cert,
-      revocation: this.sh.crls ? (cert, issuer, idx) => this.revocation(cert, issuer, idx, anchor) : null,
+      revocation: this.sh.crls ? (cert, issuer, key, idx) => this.revocation(cert, issuer, key, idx, anchor) : null,
     });
     const score = weight(findings);
     if (!this.best || score < this.best.score) this.best = { certs, anchor, findings, score };
@@ -219,8 +230,13 @@ class Search {
     if (!cur || this.done) return;
     const { limits, at } = this.sh;
     // Anchors: trusted by name and key (§6.1.1 (d)); the anchor completes the path.
+    // A self-signed certificate is its own issuer: only an anchor with its key can complete it.
+    const selfSignedCur = cur.selfIssued && linkVerifies(cur, cur);
     const anchors = (this.sh.anchors.byName.get(cur.issuer.key) ?? []).filter(
-      (a) => keyIdsFit(cur, a.cert) && (!this.anchorFilter || this.anchorFilter(a)),
+      (a) =>
+        keyIdsFit(cur, a.cert) &&
+        (!selfSignedCur || a.cert.spkiHash === cur.spkiHash) &&
+        (!this.anchorFilter || this.anchorFilter(a)),
     );
     const anchorsRanked = rank(
       cur,
@@ -270,12 +286,12 @@ class Search {
       if (this.done) return;
     }
     if (!progressed && !(loopHere && next.length === 0)) {
-      this.deadEnds.push({ path, root: selfSigned || (cur.selfIssued && linkVerifies(cur, cur)) });
+      this.deadEnds.push({ path, root: selfSigned || selfSignedCur });
     }
   }
 
   /** §6.1.3 (a)(3) with the offline CRLs; §6.3.3 for the CRL processing itself. */
-  private revocation(cert: ChainCert, issuer: ChainCert, certIndex: number, anchor: AnchorEntry): Finding[] {
+  private revocation(cert: ChainCert, issuer: ChainCert, issuerKey: WorkingKey, certIndex: number, anchor: AnchorEntry): Finding[] {
     const crls = this.sh.crls ?? [];
     const label = `"${cert.subjectText().slice(0, 300)}"`;
     const problems: string[] = [];
@@ -288,14 +304,14 @@ class Search {
         problems.push(v.error ?? 'unusable CRL');
         continue;
       }
-      const signerProblem = this.crlSignerProblem(crl, issuer, anchor);
+      const signerProblem = this.crlSignerProblem(crl, issuer, issuerKey, anchor, cert);
       if (signerProblem) {
         problems.push(signerProblem);
         continue;
       }
       for (const delta of crls) {
         if (delta.deltaBase === null || delta.issuer.key !== crl.issuer.key) continue;
-        if (this.crlSignerProblem(delta, issuer, anchor)) continue;
+        if (this.crlSignerProblem(delta, issuer, issuerKey, anchor, cert)) continue;
         v = applyDelta(cert, crl, delta, this.sh.at, v);
       }
       if (v.status === 'revoked') return [revokedFinding(label, v, certIndex)];
@@ -318,8 +334,14 @@ class Search {
    * The CRL must be signed by the certificate's issuer, or (§6.3.3 (f)) by another key of the same CA
    * whose certificate validates to the same trust anchor.
    */
-  private crlSignerProblem(crl: ParsedCrl, issuer: ChainCert, anchor: AnchorEntry): string | null {
-    const direct = crl.issuer.key === issuer.subject.key ? checkCrlSigner(crl, issuer) : 'the CRL names another issuer';
+  private crlSignerProblem(
+    crl: ParsedCrl,
+    issuer: ChainCert,
+    issuerKey: WorkingKey,
+    anchor: AnchorEntry,
+    subject: ChainCert,
+  ): string | null {
+    const direct = crl.issuer.key === issuer.subject.key ? checkCrlSigner(crl, issuer, issuerKey) : 'the CRL names another issuer';
     if (direct === null) return null;
     if (this.nesting >= MAX_CRL_SIGNER_NESTING) return direct;
     const candidates = [
@@ -328,6 +350,8 @@ class Search {
     ].filter((c) => c.spkiHash !== issuer.spkiHash && checkCrlSigner(crl, c) === null);
     for (const signer of candidates) {
       if (signer === anchor.cert || this.sh.anchors.bySha.get(signer.sha256) === anchor) return null;
+      // A CRL issuer's own certificate may be covered by the CRL it signs (PKITS 4.14.30).
+      if (signer.sha256 === subject.sha256) return null;
       const nested = new Search(this.sh, (a) => a === anchor, this.nesting + 1);
       nested.run(signer);
       if (nested.best && !hasError(nested.best.findings)) return null;

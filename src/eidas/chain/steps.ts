@@ -29,7 +29,7 @@ import {
   id_pe_qcStatements,
 } from '../oids.js';
 import type { Finding, Severity } from '../types.js';
-import type { ChainCert } from './cert.js';
+import { type ChainCert, nextWorkingKey, type WorkingKey } from './cert.js';
 import { addNameConstraints, checkNames, emptyNameConstraints, type NameConstraintState } from './name-constraints.js';
 import { initialPolicyState, type PolicyState, preparePolicies, processCertificatePolicies, wrapUpPolicies } from './policy.js';
 import { verifyMemo, verifySigned } from './signature.js';
@@ -66,11 +66,12 @@ export interface PathInput {
   certs: ChainCert[];
   anchor: ChainCert;
   /** §6.1.3 (a)(3); null when no offline CRLs were given (revocation is checked elsewhere). */
-  revocation: ((cert: ChainCert, issuer: ChainCert, certIndex: number) => Finding[]) | null;
+  revocation: ((cert: ChainCert, issuer: ChainCert, issuerKey: WorkingKey, certIndex: number) => Finding[]) | null;
 }
 
 interface State {
   issuer: ChainCert;
+  key: WorkingKey;
   maxPathLength: number;
   /** The certificate whose pathLenConstraint set maxPathLength, for messages. */
   maxPathSource: ChainCert | null;
@@ -84,11 +85,11 @@ function label(cert: ChainCert): string {
 }
 
 /** §6.1.3 (a)(1): the signature verifies with the working public key (and inner = outer algorithm). */
-export function checkSignature(cert: ChainCert, issuer: ChainCert, certIndex: number): Finding[] {
+export function checkSignature(cert: ChainCert, issuer: ChainCert, key: WorkingKey, certIndex: number): Finding[] {
   if (!cert.innerAlgMatches) {
     return [finding('signature.invalid', `Certificate ${label(cert)} names different signature algorithms inside and outside the signed part (RFC 5280 §4.1.1.2).`, { certIndex })];
   }
-  const r = verifyMemo(issuer.spkiHash, cert.sha256, () => verifySigned(cert.tbs, cert.signature, cert.sigAlg, issuer.publicKey()));
+  const r = verifyMemo(key.spkiHash, cert.sha256, () => verifySigned(cert.tbs, cert.signature, cert.sigAlg, key.publicKey()));
   if (r.ok === true) return [];
   return [finding('signature.invalid', `The signature on ${label(cert)} does not verify with the key of ${label(issuer)}: ${r.reason}.`, { certIndex })];
 }
@@ -211,7 +212,7 @@ export function checkEkuAlongPath(leaf: ChainCert, cas: ChainCert[], anchorIndex
   const asserted = (leaf.eku ?? []).filter((u) => u !== anyExtendedKeyUsage);
   if (asserted.length === 0) return out;
   cas.forEach((ca, idx) => {
-    const certIndex = idx + 1 > anchorIndex ? anchorIndex : idx + 1;
+    const certIndex = Math.min(idx + 1, anchorIndex);
     if (ca.badExtensions.has(id_ce_extKeyUsage)) {
       out.push(finding('chain.eku-mismatch', `CA certificate ${label(ca)} has an extendedKeyUsage extension that can not be read.`, { certIndex }));
       return;
@@ -235,6 +236,7 @@ export function processPath(input: PathInput): Finding[] {
   const out: Finding[] = [];
   const st: State = {
     issuer: anchor,
+    key: nextWorkingKey(anchor, null),
     maxPathLength: n,
     maxPathSource: null,
     names: emptyNameConstraints(),
@@ -256,10 +258,10 @@ export function processPath(input: PathInput): Finding[] {
     if (!cert) break;
     const isLeaf = i === n;
     // §6.1.3
-    out.push(...checkSignature(cert, st.issuer, certIndex));
+    out.push(...checkSignature(cert, st.issuer, st.key, certIndex));
     out.push(...checkKeyIdentifiers(cert, st.issuer, certIndex));
     out.push(...checkValidity(cert, at, certIndex));
-    if (input.revocation) out.push(...input.revocation(cert, st.issuer, certIndex));
+    if (input.revocation) out.push(...input.revocation(cert, st.issuer, st.key, certIndex));
     out.push(...checkIssuerName(cert, st.issuer, certIndex));
     out.push(...checkNameConstraintsStep(st, cert, certIndex, isLeaf));
     out.push(...checkPoliciesStep(st, cert, i, n, certIndex));
@@ -275,6 +277,7 @@ export function processPath(input: PathInput): Finding[] {
     out.push(...checkPathLength(st, cert, certIndex));
     out.push(...checkKeyCertSign(cert, certIndex));
     st.issuer = cert;
+    st.key = nextWorkingKey(cert, st.key);
   }
   // §6.1.5
   const leaf = certs[0];

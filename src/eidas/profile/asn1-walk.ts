@@ -49,6 +49,12 @@ export function typeName(node: asn1js.AsnType): string {
   return `[${cls} ${tagNumber}]`;
 }
 
+/** The type name with its indefinite article, for messages ("an OCTET STRING", "a UTF8String"). */
+export function aTypeName(node: asn1js.AsnType): string {
+  const name = typeName(node);
+  return /^(OCTET|OBJECT|INTEGER|IA5)/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
 export function isUniversal(node: asn1js.AsnType | undefined, tag: number): node is asn1js.AsnType {
   return node !== undefined && node.idBlock.tagClass === 1 && node.idBlock.tagNumber === tag;
 }

@@ -21,6 +21,8 @@ const SHAPE_3 = /^([A-Z]{3})([A-Z]{2})(?:\+([A-Z0-9]{1,3}))?-(.+)$/s;
 const SHAPE_LOCAL = /^([A-Z]{2}:)([A-Z]{2})-(.+)$/s;
 /** pkilint's PSD form: NCA identifier 2-8 A-Z, then the authorisation number. */
 const PSD_REST = /^([A-Z]{2,8})-(.+)$/s;
+/** TS 119 495 GEN-5.2.3-2 NCAId shape ("NA" does not match it). */
+const NCA_ID_SHAPE = /^[A-Z]{2}-[A-Z]{2,8}$/;
 
 export function analyseOrgId(cert: ParsedCertificate): OrgIdAnalysis {
   const values = cert.subjectAttributes.filter((a) => a.oid === id_at_organizationIdentifier).map((a) => a.value);
@@ -90,11 +92,15 @@ export const orgIdGrammar: ProfileCheck = (_cert, ctx) => {
   return [report(ctx, 'orgid.invalid', `The organizationIdentifier ${quote(values[0] ?? '')} is invalid: ${issues.join('; ')}.`)];
 };
 
-/** TS 119 495 GEN-5.2.1-3: the country and NCA of the PSD identifier are those of the NCAId. */
+/**
+ * TS 119 495 GEN-5.2.1-3: the country and NCA of the PSD identifier are those of the NCAId. Both must be
+ * well formed to be compared; a malformed one is reported by its own check (orgid.invalid,
+ * psd2.nca-id-invalid).
+ */
 export const orgIdMatchesNca: ProfileCheck = (_cert, ctx) => {
   const parsed = ctx.orgId.parsed;
   const ncaId = ctx.psd2.ncaId;
-  if (!parsed || parsed.scheme !== 'PSD' || parsed.nca === null || ncaId === null || ncaId === 'NA') return [];
+  if (parsed?.scheme !== 'PSD' || parsed.nca === null || ncaId === null || !NCA_ID_SHAPE.test(ncaId)) return [];
   const fromOrgId = `${normaliseCountry(parsed.country)}-${parsed.nca}`;
   const [c = '', ...rest] = ncaId.split('-');
   if (fromOrgId === [normaliseCountry(c), ...rest].join('-')) return [];

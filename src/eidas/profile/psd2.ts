@@ -20,13 +20,13 @@ import {
 } from '../oids.js';
 import type { Finding, Psd2RoleName } from '../types.js';
 import {
+  aTypeName,
   childrenOf,
   decodeOne,
   isSequence,
   isUtf8String,
   oidValue,
   stringValue,
-  typeName,
   WALK_LIMITS,
 } from './asn1-walk.js';
 import type { ProfileCheck, Psd2Analysis, Psd2RoleRead, QcAnalysis } from './context.js';
@@ -123,7 +123,7 @@ function walk(info: Uint8Array): WalkResult {
   }
   const top = decoded.node;
   if (!isSequence(top)) {
-    out.problems.push(`PSD2QcType is a ${typeName(top)}, not a SEQUENCE`);
+    out.problems.push(`PSD2QcType is ${aTypeName(top)}, not a SEQUENCE`);
     return out;
   }
   const parts = childrenOf(top);
@@ -133,7 +133,7 @@ function walk(info: Uint8Array): WalkResult {
   const [rolesNode, nameNode, idNode] = parts;
 
   if (!isSequence(rolesNode)) {
-    out.problems.push(`rolesOfPSP is ${rolesNode ? `a ${typeName(rolesNode)}` : 'missing'}, not a SEQUENCE OF RoleOfPSP`);
+    out.problems.push(`rolesOfPSP is ${rolesNode ? aTypeName(rolesNode) : 'missing'}, not a SEQUENCE OF RoleOfPSP`);
   } else {
     out.rolesRead = true;
     readRoles(childrenOf(rolesNode), out);
@@ -146,10 +146,10 @@ function walk(info: Uint8Array): WalkResult {
     }
     const value = stringValue(node);
     if (value === null) {
-      out.problems.push(`${what} is a ${typeName(node)}, not a UTF8String`);
+      out.problems.push(`${what} is ${aTypeName(node)}, not a UTF8String`);
       return null;
     }
-    if (!isUtf8String(node)) out.problems.push(`${what} ${quote(value)} is a ${typeName(node)}, not a UTF8String`);
+    if (!isUtf8String(node)) out.problems.push(`${what} ${quote(value)} is ${aTypeName(node)}, not a UTF8String`);
     return value;
   };
   out.ncaName = readString(nameNode, 'nCAName');
@@ -163,9 +163,9 @@ function readRoles(entries: ReturnType<typeof childrenOf>, out: WalkResult): voi
     let name: string | null = null;
     if (nameNode !== undefined) {
       name = stringValue(nameNode);
-      if (name === null) out.problems.push(`${where}: the role name is a ${typeName(nameNode)}, not a UTF8String`);
+      if (name === null) out.problems.push(`${where}: the role name is ${aTypeName(nameNode)}, not a UTF8String`);
       else if (!isUtf8String(nameNode)) {
-        out.problems.push(`${where}: the role name ${quote(name)} is a ${typeName(nameNode)}, not a UTF8String`);
+        out.problems.push(`${where}: the role name ${quote(name)} is ${aTypeName(nameNode)}, not a UTF8String`);
       }
     } else {
       out.problems.push(`${where}: the role ${oid} has no roleOfPspName`);
@@ -189,7 +189,7 @@ function readRoles(entries: ReturnType<typeof childrenOf>, out: WalkResult): voi
       continue;
     }
     if (!isSequence(entry)) {
-      if (stringValue(entry) === null) out.problems.push(`${where} is a ${typeName(entry)}, not a SEQUENCE`);
+      if (stringValue(entry) === null) out.problems.push(`${where} is ${aTypeName(entry)}, not a SEQUENCE`);
       continue; // a string here was consumed as the name of the bare OID before it
     }
     const items = childrenOf(entry);

@@ -28,7 +28,7 @@ import {
   id_qcs_pkixQCSyntax_v2,
 } from '../oids.js';
 import type { Finding, QcInfo } from '../types.js';
-import { childrenOf, decodeOne, isSequence, oidValue, raw, typeName, WALK_LIMITS } from './asn1-walk.js';
+import { aTypeName, childrenOf, decodeOne, isSequence, oidValue, raw, WALK_LIMITS } from './asn1-walk.js';
 import { type ProfileCheck, type ProfileContext, type QcAnalysis, quote, report } from './context.js';
 
 const SCHEMA_OPTIONS = { berOptions: WALK_LIMITS };
@@ -75,7 +75,7 @@ export function analyseQcStatements(cert: ParsedCertificate): QcAnalysis {
   const top = decoded.node;
   if (!isSequence(top)) {
     result.encoding = 'unreadable';
-    result.problems.push(`the extension value is a ${typeName(top)}, not a SEQUENCE OF QCStatement`);
+    result.problems.push(`the extension value is ${aTypeName(top)}, not a SEQUENCE OF QCStatement`);
     return result;
   }
   const items = childrenOf(top);
@@ -97,7 +97,7 @@ export function analyseQcStatements(cert: ParsedCertificate): QcAnalysis {
         break;
       }
       if (!isSequence(item)) {
-        result.problems.push(`statement ${i + 1} is a ${typeName(item)}, not a QCStatement SEQUENCE`);
+        result.problems.push(`statement ${i + 1} is ${aTypeName(item)}, not a QCStatement SEQUENCE`);
         continue;
       }
       const statement = readStatement(item, result.problems, i + 1);
@@ -164,8 +164,8 @@ function readStatementInfos(statements: { oid: string; info: Uint8Array | null }
       case id_etsi_qcs_QcType: {
         const types = parse('a SEQUENCE OF OBJECT IDENTIFIER', (b) => [...AsnConvert.parse(b, QcType, SCHEMA_OPTIONS)]);
         for (const t of types ?? []) {
-          const typeName = QC_TYPE_NAMES[t] ?? t;
-          if (!info.types.includes(typeName)) info.types.push(typeName);
+          const name = QC_TYPE_NAMES[t] ?? t;
+          if (!info.types.includes(name)) info.types.push(name);
         }
         break;
       }

@@ -106,13 +106,15 @@ export const policiesForType: ProfileCheck = (cert, ctx) => {
     const names = Object.values(required).join(', ');
     const has =
       cert.policies === null
-        ? 'it has no certificatePolicies extension'
+        ? cert.extensions.some((e) => e.oid === '2.5.29.32')
+          ? 'its certificatePolicies extension could not be decoded'
+          : 'it has no certificatePolicies extension'
         : policies.length === 0
           ? 'its certificatePolicies extension lists no policy'
           : `it lists only ${policies.slice(0, 8).join(', ')}`;
     out.push(report(ctx, 'policy.missing', `The ${ctx.type} needs one of the policies ${names}, but ${has}.`));
   }
-  if (policies.includes(qcp_web_psd2) && !ctx.psd2.present) {
+  if (policies.includes(qcp_web_psd2) && !ctx.psd2.present && ctx.qc.encoding !== 'unreadable') {
     out.push(report(ctx, 'policy.psd2-not-allowed', 'The certificate asserts QCP-w-psd2 (0.4.0.19495.3.1) but has no PSD2 statement.'));
   }
   return out;
