@@ -59,7 +59,9 @@ export const DEFAULT_LIMITS: PathLimits = { maxDepth: 8, maxCandidates: 50, time
 /** Hard ceilings on caller-supplied limits and inputs. */
 const CEILING: PathLimits = { maxDepth: 32, maxCandidates: 1000, timeBudgetMs: 10_000 };
 const MAX_POOL = 256;
+const MAX_POOL_BYTES = 4 * 1024 * 1024;
 const MAX_CRLS = 64;
+const MAX_CRL_TOTAL_BYTES = 8 * 1024 * 1024;
 /** Nested path building for a CRL signer (RFC 5280 §6.3.3 (f)) goes at most this deep. */
 const MAX_CRL_SIGNER_NESTING = 2;
 
@@ -241,7 +243,7 @@ class Search {
     const anchorsRanked = rank(
       cur,
       at,
-      anchors.map((a) => a.cert),
+      anchors.slice(0, limits.maxCandidates).map((a) => a.cert),
     );
     let progressed = false;
     if (path.length + 1 <= limits.maxDepth) {
@@ -277,7 +279,8 @@ class Search {
       this.limit ??= `the path is longer than ${limits.maxDepth} certificates`;
       return;
     }
-    for (const c of rank(cur, at, next)) {
+    // Ranking verifies signatures: rank no more candidates than may be tried.
+    for (const c of rank(cur, at, next.slice(0, limits.maxCandidates))) {
       if (!this.budget()) return;
       progressed = true;
       keys.add(keyOf(c));
@@ -410,6 +413,9 @@ function run(input: {
   limits?: Partial<PathLimits>;
 }): PathResult {
   const at = input.at;
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    return noPath([finding('chain.untrusted', 'The certification path was not validated: the validation time is not a valid date.', { certIndex: 0 })]);
+  }
   const limits = clampLimits(input.limits);
   const leaf = getChainCert(input.leaf);
   if (!leaf) {
@@ -428,7 +434,14 @@ function run(input: {
 
   const pool = new Map<string, ChainCert[]>();
   const seen = new Set<string>([leaf.sha256]);
+  let poolBytes = 0;
+  let poolCut: string | null = null;
   for (const der of input.intermediates.slice(0, MAX_POOL)) {
+    poolBytes += der.byteLength;
+    if (poolBytes > MAX_POOL_BYTES || performance.now() > deadline) {
+      poolCut = 'the supplied certificates were too many or too large to read within the limits';
+      break;
+    }
     const c = getChainCert(der);
     if (!c || seen.has(c.sha256)) continue;
     seen.add(c.sha256);
@@ -439,7 +452,10 @@ function run(input: {
   let crls: ParsedCrl[] | null = null;
   if (input.crls) {
     crls = [];
+    let crlBytes = 0;
     for (const der of input.crls.slice(0, MAX_CRLS)) {
+      crlBytes += der.byteLength;
+      if (crlBytes > MAX_CRL_TOTAL_BYTES || performance.now() > deadline) break;
       const p = parseCrl(der);
       if (typeof p !== 'string') crls.push(p);
     }
@@ -447,6 +463,7 @@ function run(input: {
 
   const search = new Search({ at, limits, deadline, pool, anchors, crls }, null, 0);
   search.run(leaf);
+  if (poolCut) search.limit ??= poolCut;
   const best = search.best;
   if (best) {
     const certs = [...best.certs, best.anchor.cert];
