@@ -11,7 +11,7 @@ import { RSAPublicKey, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { AsnConvert, type IAsnParseOptions } from '@peculiar/asn1-schema';
 import {
   BasicConstraints,
-  type Certificate,
+  Certificate,
   CertificatePolicies,
   ExtendedKeyUsage,
   KeyUsage,
@@ -19,6 +19,7 @@ import {
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
+import { primeChainCert } from './chain/cert.js';
 import { finding } from './findings.js';
 import {
   id_ce_basicConstraints,
@@ -141,8 +142,12 @@ export function parseCertificate(der: Uint8Array, opts: { certIndex?: number } =
     }
 
     let view: CertificateView;
+    // A private copy: the decoded objects are shared with the chain module's cache (primeChainCert).
+    const own = new Uint8Array(der);
     try {
-      view = new CertificateView(der, PARSE_OPTIONS);
+      const asnCert = AsnConvert.parse(own, Certificate, PARSE_OPTIONS);
+      view = new CertificateView(asnCert);
+      primeChainCert(own, asnCert);
     } catch (e) {
       return fail(`The data is not an X.509 certificate: ${errorText(e)}.`);
     }

@@ -207,8 +207,16 @@ function readDer(bytes: Uint8Array, password: string | undefined): Uint8Array[] 
   return ders;
 }
 
-/** A PEM certificate body must be one DER certificate (structure only; parseCertificate reads it). */
+/**
+ * A PEM certificate body must be one DER certificate. A plain CERTIFICATE block is passed on as it is:
+ * parseCertificate does the strict, bounded structure check (decoding it here too doubled the cost of
+ * every validation). Other labels need the decode to find where the certificate ends.
+ */
 function certificateBlock(der: Uint8Array, label: string): Uint8Array {
+  if (label === 'CERTIFICATE') {
+    if (der[0] !== 0x30) throw new InputError(`The PEM block "${label}" does not hold an X.509 certificate.`);
+    return der;
+  }
   const { node, end } = decodeElement(der);
   if (classify(node) !== 'certificate') throw new InputError(`The PEM block "${label}" does not hold an X.509 certificate.`);
   // OpenSSL's TRUSTED CERTIFICATE appends trust settings after the certificate.

@@ -42,14 +42,16 @@ export async function validateCertificate(
   opts: ValidationOptions,
 ): Promise<CertificateReport> {
   const at = opts.at ?? new Date();
+  // Keyed on the raw input, so a hit costs one hash. PKCS#12 with a password is never cached: the key
+  // would have to depend on the password.
+  const cacheKey = opts.reportCache && opts.password === undefined ? reportCacheKey(input, opts, at) : '';
+  const cached = cacheKey ? opts.reportCache?.get(cacheKey, at) : undefined;
+  if (cached) return cached;
+
   const decoded = readCertificates(input, opts.password === undefined ? {} : { password: opts.password });
   if (!decoded.ok) return unreadableReport([decoded.finding], at, opts.trust.name);
   const [leafDer, ...intermediates] = decoded.ders;
   if (!leafDer) return unreadableReport([finding('malformed', 'The input holds no certificate.')], at, opts.trust.name);
-
-  const cacheKey = opts.reportCache ? reportCacheKey(decoded.ders, opts, at) : '';
-  const cached = opts.reportCache?.get(cacheKey, at);
-  if (cached) return cached;
 
   const parsed = parseCertificate(leafDer);
   if (!parsed.ok) return unreadableReport([parsed.finding], at, opts.trust.name);
@@ -79,7 +81,7 @@ export async function validateCertificate(
     trustProfile: opts.trust.name,
     findings,
   };
-  opts.reportCache?.set(cacheKey, report, at);
+  if (cacheKey) opts.reportCache?.set(cacheKey, report, at);
   return report;
 }
 
@@ -198,11 +200,12 @@ export function createReportCache(opts: { maxEntries?: number; ttlMs?: number } 
       // Refresh LRU position.
       entries.delete(key);
       entries.set(key, e);
-      return structuredClone(e.report);
+      return e.report;
     },
     set(key, report) {
       if (entries.size >= max) entries.delete(entries.keys().next().value as string);
-      entries.set(key, { report: structuredClone(report), expires: Date.now() + ttl });
+      // Shared between callers, so frozen: a caller that tries to change a cached report fails loudly.
+      entries.set(key, { report: deepFreeze(report), expires: Date.now() + ttl });
     },
   };
 }
@@ -221,9 +224,16 @@ function trustFingerprint(trust: TrustProfile): string {
   return fp;
 }
 
-function reportCacheKey(ders: Uint8Array[], opts: ValidationOptions, at: Date): string {
-  const h = createHash('sha256');
-  for (const d of ders) h.update(createHash('sha256').update(d).digest());
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function reportCacheKey(input: Uint8Array | string, opts: ValidationOptions, at: Date): string {
+  const h = createHash('sha256').update(input);
   return [
     h.digest('hex'),
     trustFingerprint(opts.trust),

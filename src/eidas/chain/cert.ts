@@ -172,13 +172,30 @@ export function parseChainCert(der: Uint8Array, useCache: boolean): ChainCert | 
   return parsed;
 }
 
+/**
+ * Seeds the cache with a certificate the caller already decoded with the same schema (the profile
+ * stage does), so one validation decodes each certificate once. `der` must not be modified afterwards.
+ */
+export function primeChainCert(der: Uint8Array, asn: asn1x509.Certificate): void {
+  if (der.byteLength === 0 || der.byteLength > MAX_CERT_BYTES) return;
+  const sha = sha256Hex(der);
+  if (cache.get(sha)) return;
+  const parsed = fromAsn(der, sha, asn);
+  if (parsed) cache.set(sha, parsed);
+}
+
 function decode(der: Uint8Array, sha: string): ChainCert | null {
   let asn: asn1x509.Certificate;
   try {
-    asn = AsnConvert.parse(der, asn1x509.Certificate);
+    // Contents of BIT/OCTET STRINGs are decoded where needed, not speculatively (faster, less surface).
+    asn = AsnConvert.parse(der, asn1x509.Certificate, { berOptions: { parseEmbedded: false } });
   } catch {
     return null;
   }
+  return fromAsn(der, sha, asn);
+}
+
+function fromAsn(der: Uint8Array, sha: string, asn: asn1x509.Certificate): ChainCert | null {
   try {
     const tbs = asn.tbsCertificate;
     if (!asn.tbsCertificateRaw) return null;

@@ -280,6 +280,9 @@ class Search {
       return;
     }
     // Ranking verifies signatures: rank no more candidates than may be tried.
+    if (next.length > limits.maxCandidates) {
+      this.limit ??= `more than ${limits.maxCandidates} candidate issuer certificates had to be tried`;
+    }
     for (const c of rank(cur, at, next.slice(0, limits.maxCandidates))) {
       if (!this.budget()) return;
       progressed = true;
