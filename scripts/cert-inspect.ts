@@ -131,7 +131,10 @@ async function loadTrust(paths: string[], config: ReturnType<typeof loadConfig>,
     else pemFiles.push(p);
   }
   try {
-    return await loadTrustProfile({ name: 'cli', trustedLists, pemFiles }, { at });
+    return await loadTrustProfile(
+      { name: 'cli', trustedLists, pemFiles, requireSignedLists: config.trust.requireSignedLists },
+      { at },
+    );
   } catch (err) {
     throw new UsageError(`--trust: ${(err as Error).message}`);
   }

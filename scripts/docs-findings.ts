@@ -26,9 +26,10 @@ it rests on. A report's verdict is \`fail\` if and only if at least one finding 
 
 Codes are a public contract: they are never renamed or reused; new codes may be added. \`certIndex\`, when
 present, says which certificate of the chain the finding is about (0 is the certificate itself, 1 its
-issuer, and so on). The severity shown is the default; the only documented exception is
-\`revocation.unavailable\`, which is a warning under the \`soft-fail\` revocation policy and an error under
-\`hard-fail\`.
+issuer, and so on). The severity shown is the default; the documented exceptions are
+\`revocation.unavailable\`, a warning under the \`soft-fail\` revocation policy and an error under
+\`hard-fail\`, and \`expired\` / \`not-yet-valid\` about the trust anchor itself, which are \`info\`
+(RFC 5280 §6.1 trusts the anchor's key and name as configured; the operator keeps anchors current).
 
 | code | severity | condition | how to fix | requirement |
 | --- | --- | --- | --- | --- |
