@@ -44,6 +44,7 @@ export async function createEidasService(deps: {
     { trustProfile: trust.name, anchors: trust.anchors.length, sources: trust.sources },
     'trust profile loaded',
   );
+  for (const warning of trust.warnings ?? []) deps.logger.warn({ trustProfile: trust.name, warning }, 'trust profile warning');
   const fetcher =
     deps.fetcher ??
     createHttpFetcher({
