@@ -47,7 +47,7 @@ async function validate(file: string, trust: TrustProfile, at: string, expect?: 
 
 const errorCodes = (r: CertificateReport) => [...new Set(r.findings.filter((f) => f.severity === 'error').map((f) => f.code))].sort();
 
-describe('eIDAS engine over the third-party corpus (chains, trusted lists, time)', function () {
+describe('eIDAS engine over the third-party corpus (chains, trusted lists, time)', () => {
   before(function () {
     if (!existsSync(CORPUS)) this.skip();
   });

@@ -44,7 +44,8 @@ const KNOWN_CRL_EXTENSIONS = new Set([
 const KNOWN_ENTRY_EXTENSIONS = new Set([id_ce_cRLReasons, id_ce_invalidityDate, id_ce_certificateIssuer]);
 const cRLSignBit = asn1x509.KeyUsageFlags.cRLSign;
 
-const REASON_NAMES: Record<number, string> = {
+/** RFC 5280 §5.3.1 CRLReason names (also used for OCSP revocation reasons, RFC 6960 §4.2.1). */
+export const CRL_REASONS: Record<number, string> = {
   0: 'unspecified',
   1: 'keyCompromise',
   2: 'cACompromise',
@@ -150,7 +151,7 @@ export function parseCrl(der: Uint8Array): ParsedCrl | string {
         try {
           if (ext.extnID === id_ce_cRLReasons) {
             const r = AsnConvert.parse(ext.extnValue.buffer, asn1x509.CRLReason).reason;
-            entry.reason = REASON_NAMES[r] ?? `reason ${r}`;
+            entry.reason = CRL_REASONS[r] ?? `reason ${r}`;
           } else if (ext.extnID === id_ce_certificateIssuer && indirect) {
             const dn = Array.from(AsnConvert.parse(ext.extnValue.buffer, asn1x509.CertificateIssuer)).find(
               (g) => g.directoryName,

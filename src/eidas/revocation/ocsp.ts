@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { CRL_REASONS } from '../chain/crl.js';
 import { id_kp_OCSPSigning } from '../oids.js';
 import { ensurePkijsEngine } from '../pkijs-engine.js';
 
@@ -18,19 +19,6 @@ const id_ce_keyUsage = '2.5.29.15';
 const MAX_SINGLE_RESPONSES = 64;
 const MAX_EMBEDDED_CERTS = 8;
 
-/** RFC 5280 §5.3.1 CRLReason names. */
-export const CRL_REASONS: Record<number, string> = {
-  0: 'unspecified',
-  1: 'keyCompromise',
-  2: 'cACompromise',
-  3: 'affiliationChanged',
-  4: 'superseded',
-  5: 'cessationOfOperation',
-  6: 'certificateHold',
-  8: 'removeFromCRL',
-  9: 'privilegeWithdrawn',
-  10: 'aACompromise',
-};
 
 export type OcspOutcome =
   | {

@@ -1,20 +1,7 @@
-/**
- * Shapes of the trust area (docs/eidas-engine.md, `trust/`). `TrustAnchor` belongs to the chain helper's
- * contract; it is declared here identically until src/eidas/chain/index.ts exports it.
- */
+/** Shapes of the trust area (docs/eidas-engine.md, `trust/`). `TrustAnchor` is the chain's contract. */
+import type { TrustAnchor } from '../chain/index.js';
 
-export interface TrustAnchor {
-  der: Uint8Array;
-  subject: string;
-  /** SHA-256 of `der`, lowercase hex. */
-  sha256: string;
-  /** "tl:<territory>:<service name>" or "pem:<file>". */
-  source: string;
-  /** TL service qualifiers (TS 119 612 §5.5.9.4); null for a PEM anchor (no qualification information). */
-  qualifiers: { web: boolean; eseal: boolean; esign: boolean } | null;
-  /** TL service status at the time asked for; null for PEM. */
-  status: 'granted' | 'withdrawn' | 'other' | null;
-}
+export type { TrustAnchor };
 
 export interface TrustService {
   tsp: string;
