@@ -121,7 +121,7 @@ async function loadTrust(paths: string[], config: ReturnType<typeof loadConfig>,
   const trustedLists: string[] = [];
   const pemFiles: string[] = [];
   for (const p of paths) {
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(p).isDirectory();
     } catch {

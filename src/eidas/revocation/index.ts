@@ -48,7 +48,7 @@ export interface CheckRevocationInput {
 let defaultFetcher: Fetcher | null = null;
 
 function safeText(s: string, max = 200): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters from hostile URLs
+  // eslint-disable-next-line no-control-regex -- stripping control characters from hostile URLs
   const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

@@ -152,7 +152,7 @@ async function responderRefusal(signer: pkijs.Certificate, issuer: pkijs.Certifi
     return null;
   }
   if (!signer.issuer.isEqual(issuer.subject)) return 'the responder certificate is not issued by the certificate issuer';
-  let signedByIssuer = false;
+  let signedByIssuer: boolean;
   try {
     signedByIssuer = await signer.verify(issuer, crypto());
   } catch {
@@ -235,7 +235,7 @@ async function verifyOcspResponseUnsafe(input: VerifyOcspInput): Promise<OcspOut
   let trusted = false;
   for (const candidate of candidates) {
     if (!(await matchesResponderId(tbs.responderID, candidate))) continue;
-    let sigOk = false;
+    let sigOk: boolean;
     try {
       sigOk = await crypto().verifyWithPublicKey(
         tbs.tbsView,

@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../../logger.js';
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's request type is augmented this way
   namespace Express {
     interface Request {
       id: string;
