@@ -21,7 +21,7 @@ const csv = z
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-/** Each variable with its documentation; the README's table is written from these descriptions. */
+/** Each variable with its documentation; the README's configuration table says the same. */
 export const ENV_DOC: Record<string, string> = {
   NODE_ENV: '`development` (default), `test` or `production`. Production requires the secrets and trust settings below.',
   HOST: 'Address the listeners bind to. Default `127.0.0.1` (use `0.0.0.0` to listen on all interfaces).',
@@ -67,6 +67,9 @@ const schema = z.object({
   SESSION_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Every environment variable the configuration reads (a test keeps ENV_DOC and the README in step). */
+export const CONFIG_KEYS = Object.keys(schema.shape);
 
 export interface Config {
   env: 'development' | 'test' | 'production';

@@ -82,3 +82,14 @@ describe('config', () => {
     assert.equal(c.sessionSecretEphemeral, false);
   });
 });
+
+describe('config documentation', () => {
+  it('documents every variable the schema reads, in ENV_DOC and in the README table', async () => {
+    const { CONFIG_KEYS, ENV_DOC } = await import('../../src/config.js');
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    assert.deepEqual([...CONFIG_KEYS].sort(), Object.keys(ENV_DOC).sort());
+    const undocumented = CONFIG_KEYS.filter((k) => !new RegExp(`^\\| [^|]*\`${k}\``, 'm').test(readme));
+    assert.deepEqual(undocumented, []);
+  });
+});
