@@ -246,6 +246,26 @@ async function check(input: CheckRevocationInput): Promise<{ result: RevocationR
     return null;
   }
 
+  /** A verified answer from one source: cached until its nextUpdate, then returned. */
+  const settle = (
+    source: 'ocsp' | 'crl',
+    location: string,
+    r: { status: 'good' | 'revoked' | 'unknown'; revokedAt?: Date; reason?: string; thisUpdate?: Date; nextUpdate?: Date },
+  ) => {
+    const entry: Omit<CachedRevocation, 'thisUpdate' | 'nextUpdate'> = { status: r.status, source, location };
+    const a: Answer = { status: r.status, source, location, cached: false };
+    if (r.revokedAt) {
+      entry.revokedAt = r.revokedAt.toISOString();
+      a.revokedAt = r.revokedAt;
+    }
+    if (r.reason) {
+      entry.reason = r.reason;
+      a.reason = r.reason;
+    }
+    remember(entry, r.thisUpdate, r.nextUpdate);
+    return answerResult(a, serial, at);
+  };
+
   for (const url of loc.ocsp.slice(0, MAX_OCSP_URLS)) {
     const nonce = newNonce();
     const request = await buildOcspRequest(cert, issuer, nonce);
@@ -258,14 +278,7 @@ async function check(input: CheckRevocationInput): Promise<{ result: RevocationR
       failures.push(`OCSP ${safeText(url)}: ${outcome.error}`);
       continue;
     }
-    const entry: Omit<CachedRevocation, 'thisUpdate' | 'nextUpdate'> = { status: outcome.status, source: 'ocsp', location: url };
-    if (outcome.revokedAt) entry.revokedAt = outcome.revokedAt.toISOString();
-    if (outcome.reason) entry.reason = outcome.reason;
-    remember(entry, outcome.thisUpdate, outcome.nextUpdate);
-    const a: Answer = { status: outcome.status, source: 'ocsp', location: url, cached: false };
-    if (outcome.revokedAt) a.revokedAt = outcome.revokedAt;
-    if (outcome.reason) a.reason = outcome.reason;
-    return answerResult(a, serial, at);
+    return settle('ocsp', url, outcome);
   }
 
   for (const url of loc.crl.slice(0, MAX_CRL_URLS)) {
@@ -278,14 +291,7 @@ async function check(input: CheckRevocationInput): Promise<{ result: RevocationR
       failures.push(`CRL ${safeText(url)}: ${safeText(r.error ?? 'the CRL is not valid for this certificate')}`);
       continue;
     }
-    const entry: Omit<CachedRevocation, 'thisUpdate' | 'nextUpdate'> = { status: r.status, source: 'crl', location: url };
-    if (r.revokedAt) entry.revokedAt = r.revokedAt.toISOString();
-    if (r.reason) entry.reason = r.reason;
-    remember(entry, r.thisUpdate, r.nextUpdate);
-    const a: Answer = { status: r.status, source: 'crl', location: url, cached: false };
-    if (r.revokedAt) a.revokedAt = r.revokedAt;
-    if (r.reason) a.reason = r.reason;
-    return answerResult(a, serial, at);
+    return settle('crl', url, { ...r, status: r.status });
   }
 
   return unavailable(
