@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type https from 'node:https';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ensureDevPki } from './devpki/index.js';
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/main.ts')) {
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   main().catch((err) => {
     process.stderr.write(`Start-up failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);

@@ -5,6 +5,7 @@
  */
 import type { FindingCode } from '../eidas/findings.js';
 import * as oids from '../eidas/oids.js';
+import { PSD2_ROLES } from '../eidas/profile/psd2.js';
 import type { ExpectedType, Psd2RoleName } from '../eidas/types.js';
 import { x509 } from '../eidas/x509.js';
 import { type CertSpec, type CryptoKeyPair, type KeyAlgorithm, type QcSpec, issueCertificate } from './builder.js';
@@ -86,14 +87,7 @@ const DAY = 86_400_000;
 const PDS = [{ url: 'https://pki.dev-qtsp.test/pds/pds-en.pdf', language: 'en' }];
 const QTSP = 'Dev Test QTSP';
 
-const ROLE_OIDS: Record<Psd2RoleName, string> = {
-  PSP_AS: oids.id_psd2_role_psp_as,
-  PSP_PI: oids.id_psd2_role_psp_pi,
-  PSP_AI: oids.id_psd2_role_psp_ai,
-  PSP_IC: oids.id_psd2_role_psp_ic,
-  PSP_CB: oids.id_psd2_role_psp_cb,
-  PSP_PA: oids.id_psd2_role_psp_pa,
-};
+const ROLE_OIDS = Object.fromEntries(PSD2_ROLES.map((r) => [r.name, r.oid])) as Record<Psd2RoleName, string>;
 
 interface PartnerDef {
   slug: string;

@@ -6,6 +6,7 @@ import { webcrypto } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { PSD2_ROLE_NAMES } from '../eidas/types.js';
 import { FINDING_CODES, type FindingCode } from '../eidas/findings.js';
 import { x509 } from '../eidas/x509.js';
 import type { CryptoKeyPair } from './builder.js';
@@ -78,7 +79,7 @@ const manifestSchema = z.object({
         organizationIdentifier: z.string().max(200),
         ncaId: z.string().max(200),
         ncaName: z.string().max(200),
-        roles: z.array(z.enum(['PSP_AS', 'PSP_PI', 'PSP_AI', 'PSP_IC', 'PSP_CB', 'PSP_PA'])),
+        roles: z.array(z.enum(PSD2_ROLE_NAMES)),
         dns: z.string().max(253),
         qwac: fileRef.extend({ chain: relPath }),
         qseal: fileRef,

@@ -20,7 +20,9 @@ export interface Finding {
 
 export type CertType = 'QWAC' | 'QSealC' | 'other';
 
-export type Psd2RoleName = 'PSP_AS' | 'PSP_PI' | 'PSP_AI' | 'PSP_IC' | 'PSP_CB' | 'PSP_PA';
+/** TS 119 495 role names; their OIDs and PSD2 status are in profile/psd2.ts (PSD2_ROLES). */
+export const PSD2_ROLE_NAMES = ['PSP_AS', 'PSP_PI', 'PSP_AI', 'PSP_IC', 'PSP_CB', 'PSP_PA'] as const;
+export type Psd2RoleName = (typeof PSD2_ROLE_NAMES)[number];
 
 export interface OrganizationIdentifier {
   raw: string;

@@ -8,10 +8,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { readCertificates } from '../../src/eidas/input.js';
-import { parseTrustedList, type TrustProfile } from '../../src/eidas/trust/index.js';
-import type { TrustAnchor } from '../../src/eidas/chain/index.js';
+import { parseTrustedList, pemAnchor, type TrustProfile } from '../../src/eidas/trust/index.js';
 import type { CertificateReport, ExpectedType } from '../../src/eidas/types.js';
 import { validateCertificate } from '../../src/eidas/validate.js';
 
@@ -21,19 +19,10 @@ const LISTS = path.resolve(ROOT, process.env.TRUSTED_LISTS_DIR ?? '../shared/fix
 
 const read = (dir: string, file: string) => readFileSync(path.join(dir, file));
 
-function pemAnchor(file: string): TrustProfile {
+function trustIn(file: string): TrustProfile {
   const r = readCertificates(read(CORPUS, file));
   assert.ok(r.ok);
-  const der = r.ders[0]!;
-  const anchor: TrustAnchor = {
-    der,
-    subject: file,
-    sha256: createHash('sha256').update(der).digest('hex'),
-    source: `pem:${file}`,
-    qualifiers: null,
-    status: null,
-  };
-  return { name: 'corpus', anchors: [anchor], sources: [file] };
+  return { name: 'corpus', anchors: [pemAnchor(r.ders[0]!, `pem:${file}`)], sources: [file] };
 }
 
 async function validate(file: string, trust: TrustProfile, at: string, expect?: ExpectedType): Promise<CertificateReport> {
@@ -53,19 +42,19 @@ describe('eIDAS engine over the third-party corpus (chains, trusted lists, time)
   });
 
   it('HARICA QWAC (real, non-PSD2) chains to its issuing CA and fails only for the missing PSD2 statement', async () => {
-    const r = await validate('dss-harica-qwac-ev-nonpsd2.pem', pemAnchor('dss-harica-qwac-issuing-ca.pem'), '2026-06-01T00:00:00Z', 'qwac');
+    const r = await validate('dss-harica-qwac-ev-nonpsd2.pem', trustIn('dss-harica-qwac-issuing-ca.pem'), '2026-06-01T00:00:00Z', 'qwac');
     assert.equal(r.type, 'QWAC');
     assert.deepEqual(errorCodes(r), ['psd2.missing']);
     assert.equal(r.chain.length, 2);
     assert.equal(r.chain[1]?.anchor, true);
     assert.equal(r.organizationIdentifier?.raw, 'VATGR-099028220');
     // The same certificate after its notAfter (2026-12-01).
-    const later = await validate('dss-harica-qwac-ev-nonpsd2.pem', pemAnchor('dss-harica-qwac-issuing-ca.pem'), '2027-01-01T00:00:00Z', 'qwac');
+    const later = await validate('dss-harica-qwac-ev-nonpsd2.pem', trustIn('dss-harica-qwac-issuing-ca.pem'), '2027-01-01T00:00:00Z', 'qwac');
     assert.deepEqual(errorCodes(later), ['expired', 'psd2.missing']);
   });
 
   it('e-Szigno PSD2 QSealC (real test QTSP) chains to Test CA3 and shows its profile defects, then expires', async () => {
-    const trust = pemAnchor('xs2a-eszigno-test-ca3.pem');
+    const trust = trustIn('xs2a-eszigno-test-ca3.pem');
     const r = await validate('xs2a-eszigno-psd2-qseal-expired.pem', trust, '2018-04-01T00:00:00Z', 'qseal');
     assert.equal(r.type, 'QSealC');
     assert.equal(r.chain.length, 2);
@@ -105,7 +94,7 @@ describe('eIDAS engine over the third-party corpus (chains, trusted lists, time)
   });
 
   it('D-TRUST Test CA 2-1 verifies against the D-TRUST test root (a real QTSP test hierarchy)', async () => {
-    const r = await validate('wso2-dtrust-test-ca-2-1-2018.pem', pemAnchor('wso2-dtrust-root-test-ca-2-2018.pem'), '2020-01-01T00:00:00Z');
+    const r = await validate('wso2-dtrust-test-ca-2-1-2018.pem', trustIn('wso2-dtrust-root-test-ca-2-2018.pem'), '2020-01-01T00:00:00Z');
     assert.equal(r.chain.length, 2);
     assert.deepEqual(
       r.findings.filter((f) => f.code.startsWith('chain.') || f.code === 'signature.invalid' || f.code === 'expired'),
@@ -119,7 +108,7 @@ describe('eIDAS engine over the third-party corpus (chains, trusted lists, time)
     const der = Uint8Array.from(r0.ders[0]!);
     der[der.length - 10]! ^= 0x01; // inside signatureValue
     const r = await validateCertificate(der, {
-      trust: pemAnchor('dss-harica-qwac-issuing-ca.pem'),
+      trust: trustIn('dss-harica-qwac-issuing-ca.pem'),
       revocation: 'off',
       at: new Date('2026-06-01T00:00:00Z'),
       expect: 'qwac',

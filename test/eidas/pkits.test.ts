@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TrustAnchor, validatePath } from '../../src/eidas/chain/index.js';
-import { sha256Hex } from '../../src/eidas/chain/cert.js';
+import { pemAnchor } from '../../src/eidas/trust/index.js';
 
 const PKITS_DIR =
   process.env.PKITS_DIR ?? '/usr/lib/python3/dist-packages/cryptography_vectors/x509/PKITS_data';
@@ -321,14 +321,7 @@ describe('NIST PKITS conformance (validatePath)', function () {
       this.skip();
     }
     const der = load('certs', 'TrustAnchorRootCertificate');
-    anchor = {
-      der,
-      subject: 'C=US, O=Test Certificates 2011, CN=Trust Anchor',
-      sha256: sha256Hex(der),
-      source: 'pem:TrustAnchorRootCertificate.crt',
-      qualifiers: null,
-      status: null,
-    };
+    anchor = pemAnchor(der, 'pem:TrustAnchorRootCertificate.crt');
   });
 
   after(() => {

@@ -2,11 +2,10 @@
  * Test fixtures for the eIDAS engine: a small hierarchy built at test time (keys never leave memory),
  * with a QWAC and a QSealC that pass the full profile, and the trust profile that anchors them.
  */
-import { createHash } from 'node:crypto';
 import { type CryptoKeyPair, type KeyAlgorithm, issueCertificate } from '../../src/devpki/builder.js';
 import type { TrustAnchor } from '../../src/eidas/chain/index.js';
 import * as oid from '../../src/eidas/oids.js';
-import type { TrustProfile } from '../../src/eidas/trust/index.js';
+import { pemAnchor, type TrustProfile } from '../../src/eidas/trust/index.js';
 import { x509 } from '../../src/eidas/x509.js';
 
 export interface QwacFixture {
@@ -19,16 +18,10 @@ export interface QwacFixture {
 
 const DAY = 86_400_000;
 
+/** A PEM-style anchor, or with `qualifiers` one that stands for a granted trusted-list service. */
 export function anchorFrom(cert: x509.X509Certificate, qualifiers: TrustAnchor['qualifiers'] = null): TrustAnchor {
-  const der = new Uint8Array(cert.rawData);
-  return {
-    der,
-    subject: cert.subject,
-    sha256: createHash('sha256').update(der).digest('hex'),
-    source: qualifiers ? 'tl:ZZ:test service' : 'pem:test',
-    qualifiers,
-    status: qualifiers ? 'granted' : null,
-  };
+  const anchor = pemAnchor(new Uint8Array(cert.rawData), 'pem:test');
+  return qualifiers ? { ...anchor, source: 'tl:ZZ:test service', qualifiers, status: 'granted' } : anchor;
 }
 
 export const QWAC_QC = {

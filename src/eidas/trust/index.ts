@@ -3,7 +3,7 @@
  * anchor index used by path building.
  */
 export { type AnchorIndex, indexAnchors, nameKey } from './anchor-index.js';
-export { loadTrustProfile } from './profile.js';
+export { loadTrustProfile, pemAnchor } from './profile.js';
 export { verifyNationalList, verifyTrustedListSignature } from './signature.js';
 export { announcedSigners, parseLotl, parseTrustedList, SVC_TYPE_CA_QC, TSL_TYPE_LOTL } from './tl.js';
 export {

@@ -199,19 +199,25 @@ async function readPemAnchors(file: string, warnings: string[]): Promise<TrustAn
   if (ders.length === 0) throw new TrustedListError('tl.malformed', 'no certificate in the file', file);
   if (ders.length > MAX_PEM_CERTS) throw new TrustedListError('tl.unsupported', `more than ${MAX_PEM_CERTS} certificates`, file);
   return ders.map((der) => {
-    let cert: x509.X509Certificate;
     try {
-      cert = new x509.X509Certificate(der);
+      return pemAnchor(der, `pem:${file}`);
     } catch {
       throw new TrustedListError('tl.malformed', 'a certificate in the file cannot be parsed', file);
     }
-    return {
-      der,
-      subject: cert.subject,
-      sha256: createHash('sha256').update(der).digest('hex'),
-      source: `pem:${file}`,
-      qualifiers: null,
-      status: null,
-    };
   });
+}
+
+/**
+ * A trust anchor configured directly (not from a trusted list): trusted as it is, with no qualification
+ * data. Throws when `der` is not a certificate.
+ */
+export function pemAnchor(der: Uint8Array, source: string): TrustAnchor {
+  return {
+    der,
+    subject: new x509.X509Certificate(der).subject,
+    sha256: createHash('sha256').update(der).digest('hex'),
+    source,
+    qualifiers: null,
+    status: null,
+  };
 }

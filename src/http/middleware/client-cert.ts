@@ -4,6 +4,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Request } from 'express';
+import { x509 } from '../../eidas/x509.js';
 
 /** DER certificates the client presented, its own first, then the chain it sent; [] when none. */
 export function presentedCertificates(req: Request): Uint8Array[] {
@@ -26,10 +27,5 @@ export function presentedCertificates(req: Request): Uint8Array[] {
 }
 
 export function toPemBundle(ders: Uint8Array[]): string {
-  return ders
-    .map((d) => {
-      const b64 = Buffer.from(d).toString('base64').replace(/.{64}/g, '$&\n');
-      return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-    })
-    .join('');
+  return x509.PemConverter.encode(ders, 'CERTIFICATE');
 }

@@ -6,10 +6,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { toAppError } from '../../errors.js';
 
-export function notFound(_req: Request, res: Response): void {
+export function notFound(req: Request, res: Response): void {
   const body = { type: 'about:blank', title: 'Not found.', status: 404, code: 'not_found' };
   res.status(404);
-  if (prefersHtml(_req)) res.render('errors/error', { status: 404, title: 'Page not found', message: body.title, requestId: _req.id });
+  if (prefersHtml(req)) res.render('errors/error', { status: 404, title: 'Page not found', message: body.title, requestId: req.id });
   else res.type('application/problem+json').json(body);
 }
 

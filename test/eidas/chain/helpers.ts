@@ -5,7 +5,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1x509 from '@peculiar/asn1-x509';
 import { type CertSpec, type CryptoKeyPair, generateKeys, issueCertificate } from '../../../src/devpki/builder.js';
 import type { TrustAnchor } from '../../../src/eidas/chain/index.js';
-import { sha256Hex } from '../../../src/eidas/chain/cert.js';
+import { pemAnchor } from '../../../src/eidas/trust/index.js';
 import { x509 } from '../../../src/eidas/x509.js';
 
 export const AT = new Date('2025-06-01T12:00:00Z');
@@ -38,14 +38,7 @@ export async function keys(): Promise<CryptoKeyPair> {
 }
 
 export function anchorOf(i: Issued, source = 'pem:test-root.pem'): TrustAnchor {
-  return {
-    der: i.der,
-    subject: i.cert.subject,
-    sha256: sha256Hex(i.der),
-    source,
-    qualifiers: null,
-    status: null,
-  };
+  return pemAnchor(i.der, source);
 }
 
 /** A standard three-level hierarchy: root (anchor) → issuing CA → leaf. */

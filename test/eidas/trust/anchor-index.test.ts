@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeValue, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { indexAnchors, nameKey, parseTrustedList, type TrustAnchor } from '../../../src/eidas/trust/index.js';
+import { indexAnchors, nameKey, parseTrustedList, pemAnchor, type TrustAnchor } from '../../../src/eidas/trust/index.js';
 import { x509 } from '../../../src/eidas/x509.js';
 
 const TL_DIR = process.env.TRUSTED_LISTS_DIR ?? '../shared/fixtures/trusted-lists';
@@ -13,15 +13,7 @@ const CORPUS_DIR = process.env.EIDAS_CORPUS_DIR ?? '../shared/fixtures/third-par
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 function anchorOf(cert: x509.X509Certificate): TrustAnchor {
-  const der = new Uint8Array(cert.rawData);
-  return {
-    der,
-    subject: cert.subject,
-    sha256: createHash('sha256').update(der).digest('hex'),
-    source: 'pem:test',
-    qualifiers: null,
-    status: null,
-  };
+  return pemAnchor(new Uint8Array(cert.rawData), 'pem:test');
 }
 
 describe('eidas/trust: indexAnchors', () => {
