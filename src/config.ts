@@ -41,7 +41,9 @@ export const ENV_DOC: Record<string, string> = {
   REVOCATION_TIMEOUT_MS: 'Timeout of one OCSP or CRL request, in milliseconds. Default `3000`.',
   REVOCATION_ALLOW_PRIVATE_NETWORKS: '`true` lets OCSP/CRL URLs point at loopback or private addresses (the dev responder). Default `true` in development, `false` in production.',
   PKI_RESPONDER_URL: 'Base URL of the dev OCSP/CRL responder written into dev certificates. Default `http://127.0.0.1:8089`.',
-  SESSION_SECRET: 'Secret for session cookies, at least 32 characters. Required in production; a random one per start in development.',
+  SESSION_SECRET: 'Secret for session cookies, at least 32 characters. Required in production; in development one is generated once and kept in `DATA_DIR/.dev-secrets.json`.',
+  DATA_KEY: 'Base64 of 32 random bytes: the key that encrypts TOTP secrets at rest (AES-256-GCM). Required in production; in development generated once into `DATA_DIR/.dev-secrets.json`.',
+  DEMO_SEED: '`true` seeds demo staff, a demo applicant and demo partners on an empty database at start (default `true` in development, refused in production).',
   LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
 };
 
@@ -65,6 +67,8 @@ const schema = z.object({
   REVOCATION_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   PKI_RESPONDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8089'),
   SESSION_SECRET: z.string().optional(),
+  DATA_KEY: z.string().optional(),
+  DEMO_SEED: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -90,8 +94,11 @@ export interface Config {
   revocation: { policy: RevocationPolicy; timeoutMs: number; allowPrivateNetworks: boolean };
   pkiResponderUrl: string;
   sessionSecret: string;
-  /** True when the session secret was generated for this run only (development). */
+  /** True when no SESSION_SECRET was given: development keeps a generated one in DATA_DIR (src/store/dev-secrets.ts). */
   sessionSecretEphemeral: boolean;
+  /** 32-byte key for secrets at rest; null when not given (development fills it from DATA_DIR). */
+  dataKey: Buffer | null;
+  demoSeed: boolean;
   logLevel: string;
 }
 
@@ -134,6 +141,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecretEphemeral = true;
   }
   if (e.TRUST_LOTL_SIGNERS && !e.TRUST_LOTL) problems.push('TRUST_LOTL_SIGNERS needs TRUST_LOTL.');
+  let dataKey: Buffer | null = null;
+  if (e.DATA_KEY) {
+    dataKey = Buffer.from(e.DATA_KEY, 'base64');
+    if (dataKey.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(e.DATA_KEY)) {
+      problems.push('DATA_KEY must be the base64 encoding of exactly 32 bytes (e.g. `openssl rand -base64 32`).');
+    }
+  } else if (prod) {
+    problems.push('DATA_KEY is required in production (`openssl rand -base64 32`).');
+  }
+  if (prod && e.DEMO_SEED) problems.push('DEMO_SEED is refused in production (it creates accounts with printed credentials).');
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -163,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     pkiResponderUrl: e.PKI_RESPONDER_URL,
     sessionSecret,
     sessionSecretEphemeral,
+    dataKey,
+    demoSeed: e.DEMO_SEED ?? e.NODE_ENV === 'development',
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -9,7 +9,7 @@ import { toAppError } from '../../errors.js';
 export function notFound(req: Request, res: Response): void {
   const body = { type: 'about:blank', title: 'Not found.', status: 404, code: 'not_found' };
   res.status(404);
-  if (prefersHtml(req)) res.render('errors/error', { status: 404, title: 'Page not found', message: body.title, requestId: req.id });
+  if (prefersHtml(req)) res.render('errors/error', { status: 404, code: 'not_found', title: 'Page not found', message: body.title, requestId: req.id });
   else res.type('application/problem+json').json(body);
 }
 
@@ -23,7 +23,13 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   res.status(e.status);
   res.setHeader('Cache-Control', 'no-store');
   if (prefersHtml(req)) {
-    res.render('errors/error', { status: e.status, title: e.status >= 500 ? 'Server error' : 'Request refused', message, requestId: req.id });
+    res.render('errors/error', {
+      status: e.status,
+      code: e.expose ? e.code : 'internal',
+      title: e.status >= 500 ? 'Server error' : 'Request refused',
+      message,
+      requestId: req.id,
+    });
     return;
   }
   const body: Record<string, unknown> = { type: 'about:blank', title: message, status: e.status, code: e.expose ? e.code : 'internal', requestId: req.id };

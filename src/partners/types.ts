@@ -1,0 +1,283 @@
+/**
+ * The partners area's public contract: what the pages (and later the registration area) see of an
+ * application and the partner it becomes. Views are shaped here on purpose; rows never leave the repository.
+ */
+import type { Actor } from '../audit/service.js';
+import type { CertificateReport } from '../eidas/types.js';
+import type { Answers, QuestionView, ScoreResult } from '../questionnaire/service.js';
+import type { RegisterCheck } from '../register/service.js';
+
+export const TRACKS = ['regulated', 'partner'] as const;
+export type Track = (typeof TRACKS)[number];
+
+export const REQUESTED_ROLES = ['AIS', 'PIS', 'CBPII'] as const;
+export type RequestedRole = (typeof REQUESTED_ROLES)[number];
+
+export const APPLICATION_STATES = [
+  'draft',
+  'submitted',
+  'under_review',
+  'changes_requested',
+  'awaiting_second_approval',
+  'approved',
+  'conditionally_approved',
+  'rejected',
+  'withdrawn',
+] as const;
+export type ApplicationState = (typeof APPLICATION_STATES)[number];
+
+export const RISK_TIERS = ['low', 'medium', 'high'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
+
+export const STAFF_ROLES = ['reviewer', 'approver', 'admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export type PartnerStatus = 'active' | 'suspended';
+export type CertificateKind = 'qwac' | 'qseal';
+/** Who must act next: the bank's officers, the applicant, or nobody (a final state). */
+export type Holder = 'bank' | 'applicant' | 'none';
+
+/** The signed-in person acting on an application (built by the routes from the session user). */
+export interface ActorRef {
+  id: string;
+  kind: 'applicant' | 'staff';
+  /** E-mail, for display and audit. */
+  label: string;
+  /** Staff roles; empty for applicants. */
+  roles: StaffRole[];
+  ip?: string | null;
+}
+
+export interface Contact {
+  name: string;
+  email: string;
+  phone: string | null;
+}
+
+export interface OrganisationProfile {
+  legalName: string;
+  /** ISO 3166-1 alpha-2 (EL for Greece as in PSD2 identifiers). */
+  country: string;
+  registrationNumber: string;
+  lei: string | null;
+  /** NCA identifier as in certificates, e.g. `DE-BAFIN`. Required on the regulated track. */
+  ncaId: string | null;
+  /** Authorisation number at that NCA, e.g. `152645`. Required on the regulated track. */
+  authorisationNumber: string | null;
+  track: Track;
+  requestedRoles: RequestedRole[];
+  redirectUris: string[];
+  contacts: { business: Contact; technical: Contact; security: Contact };
+}
+
+export interface CertificateSummary {
+  id: string;
+  kind: CertificateKind;
+  uploadedAt: string;
+  /** SHA-256 of the DER certificate, hex. */
+  sha256: string;
+  report: CertificateReport;
+}
+
+/** Certificate ↔ application consistency (declared NCA and number, roles, same organisation). */
+export interface ConsistencyFinding {
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+  fix: string;
+  target: CertificateKind | 'profile';
+}
+
+export interface EvidenceSummary {
+  id: string;
+  questionId: string;
+  /** The uploaded name, sanitised, for display and Content-Disposition only; never a path. */
+  fileName: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  uploadedAt: string;
+}
+
+export type ChangeTargetType = 'question' | 'certificate' | 'profile' | 'evidence';
+
+export interface ChangeItem {
+  id: string;
+  target: { type: ChangeTargetType; id: string };
+  /** The officer's request, shown to the applicant. */
+  message: string;
+  status: 'open' | 'answered';
+  response: string | null;
+  respondedAt: string | null;
+}
+
+export interface TimelineEntry {
+  at: string;
+  from: ApplicationState | null;
+  to: ApplicationState;
+  actor: { type: Actor['type']; label: string };
+  /** Who holds the application after this step. */
+  holder: Holder;
+  reasonCode: string | null;
+  text: string | null;
+  items: ChangeItem[];
+}
+
+export interface Conditions {
+  allowedRoles: RequestedRole[];
+  remediation: { id: string; text: string; dueDate: string }[];
+}
+
+export type DecisionKind =
+  | 'auto_approve'
+  | 'request_changes'
+  | 'approve'
+  | 'approve_with_conditions'
+  | 'second_approval'
+  | 'reject'
+  | 'suspend'
+  | 'reinstate';
+
+export interface Decision {
+  id: string;
+  kind: DecisionKind;
+  actor: { type: Actor['type']; id: string | null; label: string };
+  at: string;
+  /** The scoring / auto-approval policy version in force when deciding. */
+  policyVersion: string;
+  riskTier: RiskTier | null;
+  reasonCode: string | null;
+  text: string | null;
+  conditions: Conditions | null;
+}
+
+export interface PartnerView {
+  id: string;
+  applicationId: string;
+  legalName: string;
+  status: PartnerStatus;
+  allowedRoles: RequestedRole[];
+  statusReason: string | null;
+  approvedAt: string;
+}
+
+export interface ApplicationView {
+  id: string;
+  applicantId: string;
+  applicantEmail: string;
+  state: ApplicationState;
+  /** Null until the profile is saved. */
+  track: Track | null;
+  createdAt: string;
+  updatedAt: string;
+  submittedAt: string | null;
+  profile: OrganisationProfile | null;
+  certificates: { qwac: CertificateSummary | null; qseal: CertificateSummary | null };
+  consistency: ConsistencyFinding[];
+  register: RegisterCheck | null;
+  questionnaire: {
+    version: string;
+    questions: QuestionView[];
+    answers: Answers;
+    evidence: EvidenceSummary[];
+    /** What is missing before the questionnaire is complete (blocks submission on the partner track only). */
+    incomplete: { questionId: string; message: string }[];
+  };
+  score: ScoreResult | null;
+  riskTier: RiskTier | null;
+  timeline: TimelineEntry[];
+  changeRequests: ChangeItem[];
+  decisions: Decision[];
+  nextAction: { holder: Holder; text: string };
+  /** Why the applicant cannot submit now (empty when submit is allowed or not applicable). */
+  blockers: string[];
+  reviewer: { id: string; label: string } | null;
+  firstApprover: { id: string; label: string } | null;
+  conditions: Conditions | null;
+  partner: PartnerView | null;
+}
+
+export interface ApplicationListItem {
+  id: string;
+  legalName: string | null;
+  applicantEmail: string;
+  state: ApplicationState;
+  track: Track | null;
+  riskTier: RiskTier | null;
+  submittedAt: string | null;
+  updatedAt: string;
+  /** Whole days since submission (or creation when never submitted). */
+  ageDays: number;
+  nextAction: { holder: Holder; text: string };
+}
+
+export interface QueueFilter {
+  state?: ApplicationState;
+  track?: Track;
+  riskTier?: RiskTier;
+  /** Only applications older than this many days. */
+  minAgeDays?: number;
+}
+
+export interface UploadedFile {
+  bytes: Buffer;
+  /** As sent by the browser: untrusted, display only. */
+  originalName: string;
+  /** As sent by the browser: untrusted, checked against the content. */
+  mediaType: string;
+}
+
+export interface PartnersService {
+  // --- applicant ---------------------------------------------------------------------------------
+  createApplication(applicant: ActorRef): Promise<ApplicationView>;
+  listForApplicant(applicantId: string): Promise<ApplicationListItem[]>;
+  /** NotFoundError when the application is not the applicant's (no existence leak). */
+  getForApplicant(applicant: ActorRef, applicationId: string): Promise<ApplicationView>;
+  /** `input` is the raw form; validated here. InputError with per-field messages on bad input. */
+  saveProfile(applicant: ActorRef, applicationId: string, input: unknown): Promise<ApplicationView>;
+  uploadCertificate(
+    applicant: ActorRef,
+    applicationId: string,
+    kind: CertificateKind,
+    file: UploadedFile & { password?: string },
+  ): Promise<ApplicationView>;
+  /** Saves a draft of the answers; type errors per question come back, valid answers are kept. */
+  saveAnswers(
+    applicant: ActorRef,
+    applicationId: string,
+    form: Record<string, unknown>,
+  ): Promise<{ view: ApplicationView; errors: Record<string, string> }>;
+  uploadEvidence(applicant: ActorRef, applicationId: string, questionId: string, file: UploadedFile): Promise<ApplicationView>;
+  removeEvidence(applicant: ActorRef, applicationId: string, evidenceId: string): Promise<ApplicationView>;
+  submit(applicant: ActorRef, applicationId: string): Promise<ApplicationView>;
+  respondToChange(applicant: ActorRef, applicationId: string, itemId: string, response: string): Promise<ApplicationView>;
+  resubmit(applicant: ActorRef, applicationId: string): Promise<ApplicationView>;
+  withdraw(applicant: ActorRef, applicationId: string, reason: string | null): Promise<ApplicationView>;
+  /** An evidence file for download, by its owner or by staff. NotFoundError otherwise. */
+  evidenceFile(
+    actor: ActorRef,
+    applicationId: string,
+    evidenceId: string,
+  ): Promise<{ path: string; fileName: string; mediaType: string; size: number; sha256: string }>;
+
+  // --- staff -------------------------------------------------------------------------------------
+  queue(staff: ActorRef, filter: QueueFilter): Promise<ApplicationListItem[]>;
+  getForStaff(staff: ActorRef, applicationId: string): Promise<ApplicationView>;
+  startReview(staff: ActorRef, applicationId: string): Promise<ApplicationView>;
+  requestChanges(
+    staff: ActorRef,
+    applicationId: string,
+    input: { items: { target: { type: ChangeTargetType; id: string }; message: string }[]; text: string | null },
+  ): Promise<ApplicationView>;
+  approve(staff: ActorRef, applicationId: string, input: { text: string | null }): Promise<ApplicationView>;
+  approveWithConditions(
+    staff: ActorRef,
+    applicationId: string,
+    input: { allowedRoles: RequestedRole[]; remediation: { text: string; dueDate: string }[]; text: string | null },
+  ): Promise<ApplicationView>;
+  secondApprove(staff: ActorRef, applicationId: string, input: { text: string | null }): Promise<ApplicationView>;
+  reject(staff: ActorRef, applicationId: string, input: { reasonCode: string; text: string }): Promise<ApplicationView>;
+  suspendPartner(staff: ActorRef, partnerId: string, input: { reasonCode: string; text: string }): Promise<PartnerView>;
+  reinstatePartner(staff: ActorRef, partnerId: string, input: { text: string }): Promise<PartnerView>;
+  listPartners(staff: ActorRef): Promise<PartnerView[]>;
+}
