@@ -45,10 +45,11 @@ describe('config', () => {
 
   it('refuses production without its secrets and trust material, listing every problem', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    assert.deepEqual(problems.length, 3, problems.join('\n'));
+    assert.deepEqual(problems.length, 4, problems.join('\n'));
     assert.ok(problems.some((p) => p.includes('TLS_CERT_FILE')));
     assert.ok(problems.some((p) => p.includes('TRUST_LISTS')));
     assert.ok(problems.some((p) => p.includes('SESSION_SECRET is required')));
+    assert.ok(problems.some((p) => p.includes('DATA_KEY is required')));
   });
 
   it('refuses the sandbox trust profile and short secrets in production', () => {
@@ -58,9 +59,13 @@ describe('config', () => {
       TLS_KEY_FILE: 'a.key',
       TRUST_PROFILE: 'sandbox',
       SESSION_SECRET: 'short',
+      DATA_KEY: 'dG9vIHNob3J0',
+      DEMO_SEED: 'true',
     });
     assert.ok(problems.some((p) => p.includes('sandbox')));
     assert.ok(problems.some((p) => p.includes('at least 32')));
+    assert.ok(problems.some((p) => p.includes('exactly 32 bytes')));
+    assert.ok(problems.some((p) => p.includes('DEMO_SEED is refused')));
   });
 
   it('uses strict production defaults once configured', () => {
@@ -71,10 +76,13 @@ describe('config', () => {
         TLS_KEY_FILE: '/etc/portal/tls.key',
         TRUST_LISTS: '/etc/portal/tl-de.xml, /etc/portal/tl-nl.xml',
         SESSION_SECRET: 'x'.repeat(40),
+        DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
       },
       cwd,
     );
     assert.equal(c.trust.profile, 'production');
+    assert.equal(c.dataKey?.length, 32);
+    assert.equal(c.demoSeed, false);
     assert.deepEqual(c.trust.trustedLists, ['/etc/portal/tl-de.xml', '/etc/portal/tl-nl.xml']);
     assert.equal(c.trust.requireSignedLists, true);
     assert.equal(c.revocation.policy, 'hard-fail');
