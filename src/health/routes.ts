@@ -16,7 +16,7 @@ export function healthRouter(health: HealthService): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
-  router.get(['/', '/health'], (req, res) => {
+  router.get('/health', (req, res) => {
     const report = health.report();
     res.setHeader('Cache-Control', 'no-store');
     res.status(report.status === 'ok' ? 200 : 503);

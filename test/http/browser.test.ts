@@ -51,7 +51,7 @@ describe('portal in a browser: status page', function () {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-    const res = await page.goto(`https://localhost:${portal.publicPort}/`);
+    const res = await page.goto(`https://localhost:${portal.publicPort}/health`);
     assert.equal(res?.status(), 200);
     assert.equal(await page.locator('h1').textContent(), 'Partner Portal');
     assert.equal(await page.locator('table.status td.ok').first().textContent(), 'ok');

@@ -105,7 +105,7 @@ describe('portal: HTTPS listeners, health and the mutual-TLS certificate check',
   });
 
   it('renders the status page for browsers', async () => {
-    const r = await get(portal.publicPort, '/', { ca, accept: 'text/html' });
+    const r = await get(portal.publicPort, '/health', { ca, accept: 'text/html' });
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /text\/html/);
     assert.match(r.body, /<h1>Partner Portal<\/h1>/);

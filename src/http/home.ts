@@ -1,0 +1,15 @@
+/**
+ * The front door: signed-in users go to their own start page, everyone else sees what the portal offers.
+ */
+import { Router } from 'express';
+
+export function homeRouter(): Router {
+  const router = Router();
+  router.get('/', (req, res) => {
+    const user = res.locals.currentUser as { kind: 'applicant' | 'staff' } | null | undefined;
+    if (user?.kind === 'applicant') return res.redirect(303, '/applications');
+    if (user?.kind === 'staff') return res.redirect(303, '/staff/applications');
+    res.render('home');
+  });
+  return router;
+}
