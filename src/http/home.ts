@@ -5,7 +5,7 @@ import { Router } from 'express';
 
 export function homeRouter(): Router {
   const router = Router();
-  router.get('/', (req, res) => {
+  router.get('/', (_req, res) => {
     const user = res.locals.currentUser as { kind: 'applicant' | 'staff' } | null | undefined;
     if (user?.kind === 'applicant') return res.redirect(303, '/applications');
     if (user?.kind === 'staff') return res.redirect(303, '/staff/applications');
