@@ -2,59 +2,135 @@
  * Start-up: config → logger → dev PKI (development only, when missing) → store → services → listeners.
  * `startPortal` is also what the tests call, with ports 0 and a temporary data directory.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type https from 'node:https';
+import { accountsRouter, staffAdminRouter, staffAuthRouter } from './accounts/routes.js';
+import { type AccountsService, createAccountsService } from './accounts/service.js';
+import { type AuditService, createAuditService } from './audit/service.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { formatCredentials, seedDemo } from './demo/seed.js';
 import { ensureDevPki } from './devpki/index.js';
 import { mtlsCertificateRouter } from './eidas/routes.js';
 import { createEidasService, type EidasService } from './eidas/service.js';
 import { healthRouter } from './health/routes.js';
 import { createHealthService } from './health/service.js';
 import { createApp } from './http/app.js';
+import { homeRouter } from './http/home.js';
+import { createSessionMiddleware } from './http/middleware/session.js';
 import { createLogger, type Logger } from './logger.js';
+import { applicantRouter } from './partners/routes.js';
+import { createPartnersService } from './partners/service.js';
+import { staffApplicationsRouter } from './partners/staff-routes.js';
+import type { PartnersService } from './partners/types.js';
+import { createRegisterService, DEV_REGISTER_FILE, type RegisterService } from './register/service.js';
 import { close, createMtlsServer, createPublicServer, listen, readTlsMaterial } from './server/listeners.js';
 import { type Db, openDatabase } from './store/database.js';
+import { withDevSecrets } from './store/dev-secrets.js';
+import { createTransactor, type Transactor } from './store/transaction.js';
+import { Router, type RequestHandler } from 'express';
 
-export interface Portal {
-  config: Config;
+function stack(handlers: RequestHandler[]): Router {
+  const router = Router();
+  router.use(...handlers);
+  return router;
+}
+
+/** The areas' services over one store: what the listeners, the CLIs and the demo seed share. */
+export interface Services {
+  config: Config & { dataKey: Buffer };
   db: Db;
+  tx: Transactor;
+  audit: AuditService;
   eidas: EidasService;
+  register: RegisterService;
+  accounts: AccountsService;
+  partners: PartnersService;
+}
+
+export async function createServices(baseConfig: Config, logger: Logger): Promise<Services> {
+  if (baseConfig.env !== 'production' && !existsSync(path.join(baseConfig.certsDir, 'pki.json'))) {
+    logger.warn({ certsDir: baseConfig.certsDir }, 'dev PKI missing: generating it (development only)');
+    await ensureDevPki(baseConfig.certsDir, { responderBaseUrl: baseConfig.pkiResponderUrl });
+  }
+  const config = withDevSecrets(baseConfig);
+  if (baseConfig.sessionSecretEphemeral) {
+    logger.info({ file: path.join(config.dataDir, '.dev-secrets.json') }, 'development secrets kept in the data directory');
+  }
+  const db = openDatabase({ dataDir: config.dataDir });
+  const tx = createTransactor(db);
+  const audit = createAuditService({ db, tx });
+  const eidas = await createEidasService({ config, logger });
+  const register = createRegisterService({ db, tx, audit });
+  if (config.env !== 'production' && (await register.status()).snapshot === null) {
+    // Development only: the synthetic register that matches the dev PKI's partners (docs/register.md).
+    await register.importSnapshot(readFileSync(DEV_REGISTER_FILE), {
+      source: 'dev register (synthetic, shipped with the project)',
+      actor: { type: 'system', id: null, label: 'start-up (development)' },
+    });
+    logger.info('dev register imported');
+  }
+  const accounts = createAccountsService({ db, tx, audit, dataKey: config.dataKey, logger });
+  const partners = createPartnersService({ db, tx, audit, eidas, register, dataDir: config.dataDir, logger });
+  return { config, db, tx, audit, eidas, register, accounts, partners };
+}
+
+export function hasUsers(db: Db): boolean {
+  return db.prepare('SELECT 1 FROM users LIMIT 1').get() !== undefined;
+}
+
+export interface Portal extends Services {
   publicPort: number;
   mtlsPort: number;
   servers: https.Server[];
   stop(): Promise<void>;
 }
 
-export async function startPortal(config: Config, logger: Logger): Promise<Portal> {
-  if (config.env !== 'production' && !existsSync(path.join(config.certsDir, 'pki.json'))) {
-    logger.warn({ certsDir: config.certsDir }, 'dev PKI missing: generating it (development only)');
-    await ensureDevPki(config.certsDir, { responderBaseUrl: config.pkiResponderUrl });
-  }
-  if (config.sessionSecretEphemeral) {
-    logger.warn('SESSION_SECRET not set: using a random secret for this run (sessions end at restart)');
-  }
-  const db = openDatabase({ dataDir: config.dataDir });
-  const eidas = await createEidasService({ config, logger });
+export async function startPortal(
+  baseConfig: Config,
+  logger: Logger,
+  opts: { onDemoSeed?: (text: string) => void } = {},
+): Promise<Portal> {
+  const services = await createServices(baseConfig, logger);
+  const { config, db, eidas, accounts, partners } = services;
   const tls = readTlsMaterial(config.tls);
+  // Seeded before listening, so that nobody sees a half-seeded portal.
+  const seeded =
+    config.demoSeed && !hasUsers(db)
+      ? await seedDemo({ accounts, partners, certsDir: config.certsDir, hasUsers: () => hasUsers(db) })
+      : null;
 
   let mtlsPort = 0;
   const health = createHealthService({ config, db, eidas, mtlsPort: () => mtlsPort });
-  const publicApp = createApp({ logger, routers: [healthRouter(health)] });
+  const session = createSessionMiddleware({ db, tx: services.tx, accounts, config });
+  const publicApp = createApp({
+    logger,
+    routers: [
+      // The session stack (body parser, session, passport, CSRF, locals) runs before every page router.
+      stack(session),
+      homeRouter(),
+      healthRouter(health),
+      accountsRouter({ accounts }),
+      staffAuthRouter({ accounts }),
+      staffAdminRouter({ accounts }),
+      applicantRouter({ partners }),
+      staffApplicationsRouter({ partners }),
+    ],
+  });
   const mtlsApp = createApp({ logger, routers: [healthRouter(health), mtlsCertificateRouter(eidas)] });
   const publicServer = createPublicServer(tls, publicApp);
   const mtlsServer = createMtlsServer(tls, mtlsApp);
   const publicPort = await listen(publicServer, config.port, config.host);
   mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host);
-  logger.info(
-    { url: `https://${hostForUrl(config.host)}:${publicPort}/`, mtls: `https://${hostForUrl(config.host)}:${mtlsPort}/` },
-    'portal listening',
-  );
+  const baseUrl = `https://${hostForUrl(config.host)}:${publicPort}`;
+  logger.info({ url: `${baseUrl}/`, mtls: `https://${hostForUrl(config.host)}:${mtlsPort}/` }, 'portal listening');
+  if (seeded) {
+    logger.info('demo data seeded (credentials printed to the terminal, not logged)');
+    (opts.onDemoSeed ?? ((text: string) => process.stdout.write(text)))(formatCredentials(seeded, baseUrl));
+  }
   return {
-    config,
-    db,
-    eidas,
+    ...services,
     publicPort,
     mtlsPort,
     servers: [publicServer, mtlsServer],

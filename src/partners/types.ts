@@ -97,6 +97,8 @@ export interface EvidenceSummary {
   size: number;
   sha256: string;
   uploadedAt: string;
+  /** Set when a reviewer checked the file (raises the evidence factor of the score). */
+  verifiedAt: string | null;
 }
 
 export type ChangeTargetType = 'question' | 'certificate' | 'profile' | 'evidence';
@@ -158,7 +160,23 @@ export interface PartnerView {
   status: PartnerStatus;
   allowedRoles: RequestedRole[];
   statusReason: string | null;
+  /** SUSPENSION_REASONS code of the last suspension; null when never suspended or reinstated since. */
+  statusReasonCode: string | null;
   approvedAt: string;
+  /** organizationIdentifier of the approved QWAC (e.g. `PSDDE-BAFIN-152645`), for client registration. */
+  organizationIdentifier: string | null;
+  /** SHA-256 (hex) of the approved QWAC's DER. */
+  qwacSha256: string | null;
+}
+
+/** The regulated track's automatic checks at submission (product-features.md §0). */
+export interface AutoApprovalResult {
+  /** e.g. `regulated-auto/2026.1`. */
+  policyVersion: string;
+  at: string;
+  /** All checks held: the application was approved by policy. */
+  passed: boolean;
+  checks: { name: string; ok: boolean; message: string }[];
 }
 
 export interface ApplicationView {
@@ -195,6 +213,8 @@ export interface ApplicationView {
   firstApprover: { id: string; label: string } | null;
   conditions: Conditions | null;
   partner: PartnerView | null;
+  /** Regulated track: the automatic checks run at submission; null before submission or on the partner track. */
+  autoApproval: AutoApprovalResult | null;
 }
 
 export interface ApplicationListItem {
@@ -280,4 +300,6 @@ export interface PartnersService {
   suspendPartner(staff: ActorRef, partnerId: string, input: { reasonCode: string; text: string }): Promise<PartnerView>;
   reinstatePartner(staff: ActorRef, partnerId: string, input: { text: string }): Promise<PartnerView>;
   listPartners(staff: ActorRef): Promise<PartnerView[]>;
+  /** A reviewer marks an evidence file as checked (under review only); the score is recomputed. */
+  verifyEvidence(staff: ActorRef, applicationId: string, evidenceId: string): Promise<ApplicationView>;
 }

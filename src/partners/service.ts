@@ -1,0 +1,1402 @@
+/**
+ * The partners area: an application from draft to decision, and the partner it becomes.
+ *
+ * - One state machine (state-machine.ts) decides which steps exist; checks.ts decides what blocks them.
+ * - Every change and its audit event are written in one `tx.run`. Slow work (certificate validation, the
+ *   register look-up, writing evidence files) happens before it; evidence files are removed again when
+ *   the transaction fails.
+ * - Applicant methods load by (id, applicant) and answer "not found" for anyone else's application, exactly
+ *   as for an id that does not exist. Staff methods check the kind and, for decisions, the role.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Actor, AuditService } from '../audit/service.js';
+import { AppError, InputError, NotFoundError } from '../errors.js';
+import { readCertificates } from '../eidas/input.js';
+import type { EidasService } from '../eidas/service.js';
+import type { CertificateReport } from '../eidas/types.js';
+import type { Logger } from '../logger.js';
+import {
+  applicableQuestions,
+  CURRENT_QUESTIONNAIRE_VERSION,
+  incompleteItems,
+  loadQuestionnaire,
+  parseFormAnswers,
+  scoreQuestionnaire,
+  type Answers,
+  type EvidenceState,
+  type Questionnaire,
+  type QuestionnaireContext,
+  type QuestionView,
+  type ScoreResult,
+} from '../questionnaire/service.js';
+import type { RegisterCheck, RegisterService } from '../register/service.js';
+import type { Db } from '../store/database.js';
+import { createSqlitePartnersRepository } from '../store/sqlite/partners.js';
+import type { Transactor } from '../store/transaction.js';
+import {
+  AUTO_APPROVAL_POLICY_VERSION,
+  autoApprovalChecks,
+  consistencyFindings,
+  submissionBlockers,
+  type CheckInput,
+} from './checks.js';
+import {
+  certificatePassword,
+  CertificateUnreadableError,
+  checksFailed,
+  fourEyes,
+  knockoutNeedsAcceptance,
+  notEditable,
+  roleRequired,
+  staffOnly,
+  SubmissionBlockedError,
+  uploadTooLarge,
+  uploadType,
+} from './errors.js';
+import { parseProfile } from './profile.js';
+import { REJECTION_REASONS, SUSPENSION_REASONS } from './reasons.js';
+import type {
+  ActorRecord,
+  ApplicationPatch,
+  ApplicationRecord,
+  AutoApprovalRecord,
+  CertificateRecord,
+  ChangeItemRecord,
+  DecisionRecord,
+  EvidenceRecord,
+  PartnerRecord,
+  PartnersRepository,
+  TransitionRecord,
+} from './repository.js';
+import {
+  EDITABLE_STATES,
+  HOLDER,
+  nextPartnerStatus,
+  nextState,
+  type ApplicationEvent,
+  type TransitionFacts,
+} from './state-machine.js';
+import {
+  CERTIFICATE_MAX_BYTES,
+  EVIDENCE_MAX_BYTES,
+  evidencePath,
+  removeEvidenceFile,
+  sanitiseFileName,
+  sha256Hex,
+  sniffMediaType,
+  writeEvidenceFile,
+} from './uploads.js';
+import {
+  REQUESTED_ROLES,
+  type ActorRef,
+  type ApplicationListItem,
+  type ApplicationState,
+  type ApplicationView,
+  type CertificateKind,
+  type CertificateSummary,
+  type ChangeItem,
+  type ChangeTargetType,
+  type Conditions,
+  type Decision,
+  type EvidenceSummary,
+  type Holder,
+  type OrganisationProfile,
+  type PartnersService,
+  type PartnerView,
+  type RequestedRole,
+  type StaffRole,
+  type TimelineEntry,
+} from './types.js';
+
+export interface PartnersServiceDeps {
+  db: Db;
+  tx: Transactor;
+  audit: AuditService;
+  eidas: EidasService;
+  register: RegisterService;
+  /** Evidence files live under `<dataDir>/evidence/`. */
+  dataDir: string;
+  logger: Logger;
+  now?: () => Date;
+  repository?: PartnersRepository;
+}
+
+export const PARTNERS_LIMITS = {
+  textMax: 2000,
+  changeItemsMax: 50,
+  remediationMax: 20,
+  evidencePerQuestion: 5,
+  evidencePerApplication: 60,
+} as const;
+
+const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, label: `policy ${AUTO_APPROVAL_POLICY_VERSION}` };
+const DAY_MS = 86_400_000;
+const KIND_WORDS: Record<CertificateKind, string> = { qwac: 'QWAC', qseal: 'QSealC' };
+
+/** Profile fields a change request may point at. */
+export const PROFILE_TARGETS: readonly string[] = [
+  'legalName',
+  'country',
+  'registrationNumber',
+  'lei',
+  'ncaId',
+  'authorisationNumber',
+  'track',
+  'requestedRoles',
+  'redirectUris',
+  'contacts',
+  'contacts.business',
+  'contacts.technical',
+  'contacts.security',
+];
+
+type Audience = 'applicant' | 'staff';
+
+export function createPartnersService(deps: PartnersServiceDeps): PartnersService {
+  const { tx, audit, eidas, register, dataDir, logger } = deps;
+  const repo = deps.repository ?? createSqlitePartnersRepository(deps.db);
+  const now = deps.now ?? (() => new Date());
+  const iso = () => now().toISOString();
+
+  const questionnaires = new Map<string, Questionnaire>();
+  function questionnaire(version: string): Questionnaire {
+    let q = questionnaires.get(version);
+    if (!q) {
+      q = loadQuestionnaire(version);
+      questionnaires.set(version, q);
+    }
+    return q;
+  }
+
+  // --- helpers: actors, loading, guards ---------------------------------------------------------------
+
+  function actorOf(ref: ActorRef): ActorRecord {
+    return { type: ref.kind, id: ref.id, label: ref.label };
+  }
+
+  function record(ref: ActorRef | ActorRecord, action: string, subject: { type: 'application' | 'partner'; id: string }, data: Record<string, unknown> = {}) {
+    const actor: Actor = 'kind' in ref ? { type: ref.kind, id: ref.id, label: ref.label } : { type: ref.type, id: ref.id, label: ref.label };
+    const ip = 'kind' in ref ? (ref.ip ?? null) : null;
+    return audit.record({ actor, action, subject, data, ip });
+  }
+
+  async function loadOwn(applicant: ActorRef, applicationId: string): Promise<ApplicationRecord> {
+    const app = typeof applicationId === 'string' && applicationId.length <= 100 ? await repo.getApplication(applicationId) : null;
+    // Same answer for "not yours" and "does not exist": ids are not an oracle.
+    if (!app || applicant.kind !== 'applicant' || app.applicantId !== applicant.id) throw new NotFoundError('No such application.');
+    return app;
+  }
+
+  async function loadAny(applicationId: string): Promise<ApplicationRecord> {
+    const app = typeof applicationId === 'string' && applicationId.length <= 100 ? await repo.getApplication(applicationId) : null;
+    if (!app) throw new NotFoundError('No such application.');
+    return app;
+  }
+
+  function requireStaff(staff: ActorRef, roles?: StaffRole[], what?: string): void {
+    if (staff.kind !== 'staff') throw staffOnly();
+    if (roles && !roles.some((r) => staff.roles.includes(r))) throw roleRequired(roles.join(' or '), what ?? 'do this');
+  }
+
+  function assertEditable(app: ApplicationRecord): void {
+    if (!EDITABLE_STATES.has(app.state)) throw notEditable(app.state);
+  }
+
+  function contextOf(profile: OrganisationProfile | null): QuestionnaireContext {
+    return { track: profile?.track ?? 'partner', roles: profile ? [...profile.requestedRoles] : [] };
+  }
+
+  function evidenceStates(evidence: EvidenceRecord[]): Record<string, EvidenceState> {
+    const out: Record<string, EvidenceState> = {};
+    for (const e of evidence) {
+      if (e.verifiedAt !== null) out[e.questionId] = 'verified';
+      else if (out[e.questionId] !== 'verified') out[e.questionId] = 'provided';
+    }
+    return out;
+  }
+
+  function certInput(profile: OrganisationProfile | null, certs: CertificateRecord[]): CheckInput {
+    return {
+      profile,
+      certificates: {
+        qwac: certs.find((c) => c.kind === 'qwac')?.report ?? null,
+        qseal: certs.find((c) => c.kind === 'qseal')?.report ?? null,
+      },
+    };
+  }
+
+  function boundedText(value: unknown, field: string, opts: { required: boolean; max?: number }): string | null {
+    const t = typeof value === 'string' ? value.trim() : '';
+    const max = opts.max ?? PARTNERS_LIMITS.textMax;
+    if (t === '') {
+      if (opts.required) throw new InputError('Some fields need attention.', [{ path: field, message: 'Enter a text.' }]);
+      return null;
+    }
+    if (t.length > max) throw new InputError('Some fields need attention.', [{ path: field, message: `At most ${max} characters.` }]);
+    return t;
+  }
+
+  async function registerCheckFor(profile: OrganisationProfile | null): Promise<RegisterCheck | null> {
+    if (!profile || profile.ncaId === null || profile.authorisationNumber === null) return null;
+    try {
+      return await register.check({
+        ncaId: profile.ncaId,
+        authorisationNumber: profile.authorisationNumber,
+        legalName: profile.legalName,
+        country: profile.country,
+        roles: [...profile.requestedRoles],
+      });
+    } catch (err) {
+      // The register is evidence, not a gate: a failing look-up only rules out automatic approval.
+      logger.warn({ err }, 'register check failed');
+      return null;
+    }
+  }
+
+  /** Writes a timeline row and moves the application, in the caller's transaction. */
+  async function move(
+    app: ApplicationRecord,
+    event: ApplicationEvent,
+    actor: ActorRecord,
+    opts: { facts?: TransitionFacts; reasonCode?: string | null; text?: string | null; patch?: ApplicationPatch; at: string },
+  ): Promise<{ to: ApplicationState; transition: TransitionRecord }> {
+    const to = nextState(app.state, event, opts.facts);
+    const transition = await repo.insertTransition({
+      id: randomUUID(),
+      applicationId: app.id,
+      from: app.state,
+      to,
+      event,
+      actor,
+      holder: HOLDER[to],
+      reasonCode: opts.reasonCode ?? null,
+      text: opts.text ?? null,
+      at: opts.at,
+    });
+    await repo.updateApplication(app.id, { ...opts.patch, state: to, updatedAt: opts.at });
+    app.state = to;
+    return { to, transition };
+  }
+
+  async function insertDecision(d: Omit<DecisionRecord, 'id'>): Promise<DecisionRecord> {
+    const rec = { ...d, id: randomUUID() };
+    await repo.insertDecision(rec);
+    return rec;
+  }
+
+  /** The partner an approved application becomes (same transaction as the approval). */
+  async function createPartner(app: ApplicationRecord, conditions: Conditions | null, actor: ActorRecord, at: string, ip: string | null) {
+    const profile = app.profile!;
+    const certs = await repo.currentCertificates(app.id);
+    const qwac = certs.find((c) => c.kind === 'qwac') ?? null;
+    const qseal = certs.find((c) => c.kind === 'qseal') ?? null;
+    const partner: PartnerRecord = {
+      id: randomUUID(),
+      applicationId: app.id,
+      applicantId: app.applicantId,
+      legalName: profile.legalName,
+      status: 'active',
+      allowedRoles: conditions ? [...conditions.allowedRoles] : [...profile.requestedRoles],
+      statusReasonCode: null,
+      statusReason: null,
+      organizationIdentifier: qwac?.report.organizationIdentifier?.raw ?? null,
+      qwacSha256: qwac?.sha256 ?? null,
+      qsealSha256: qseal?.sha256 ?? null,
+      approvedAt: at,
+      updatedAt: at,
+    };
+    await repo.insertPartner(partner);
+    await audit.record({
+      actor: { type: actor.type, id: actor.id, label: actor.label },
+      action: 'partner.created',
+      subject: { type: 'partner', id: partner.id },
+      data: { applicationId: app.id, allowedRoles: partner.allowedRoles, qwacSha256: partner.qwacSha256 },
+      ip,
+    });
+    return partner;
+  }
+
+  // --- views --------------------------------------------------------------------------------------------
+
+  function certificateSummary(c: CertificateRecord): CertificateSummary {
+    return { id: c.id, kind: c.kind, uploadedAt: c.uploadedAt, sha256: c.sha256, report: c.report };
+  }
+
+  function evidenceSummary(e: EvidenceRecord): EvidenceSummary {
+    return {
+      id: e.id,
+      questionId: e.questionId,
+      fileName: e.fileName,
+      mediaType: e.mediaType,
+      size: e.size,
+      sha256: e.sha256,
+      uploadedAt: e.uploadedAt,
+      verifiedAt: e.verifiedAt,
+    };
+  }
+
+  function changeItem(c: ChangeItemRecord): ChangeItem {
+    return {
+      id: c.id,
+      target: { ...c.target },
+      message: c.message,
+      status: c.status,
+      response: c.response,
+      respondedAt: c.respondedAt,
+    };
+  }
+
+  /** Staff names are the bank's internal business: applicants see "the bank". */
+  function actorLabel(a: ActorRecord, audience: Audience): string {
+    if (audience === 'applicant' && a.type === 'staff') return 'Risk officer';
+    return a.label;
+  }
+
+  function partnerView(p: PartnerRecord): PartnerView {
+    return {
+      id: p.id,
+      applicationId: p.applicationId,
+      legalName: p.legalName,
+      status: p.status,
+      allowedRoles: [...p.allowedRoles],
+      statusReason: p.statusReason,
+      statusReasonCode: p.statusReasonCode,
+      approvedAt: p.approvedAt,
+      organizationIdentifier: p.organizationIdentifier,
+      qwacSha256: p.qwacSha256,
+    };
+  }
+
+  function nextActionFor(
+    app: ApplicationRecord,
+    facts: { blockers: string[]; openItems: number; hasCertificates: boolean; incomplete: number },
+  ): { holder: Holder; text: string } {
+    const holder = HOLDER[app.state];
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    switch (app.state) {
+      case 'draft':
+        if (!app.profile || !facts.hasCertificates) return { holder, text: 'Complete your profile and upload certificates' };
+        if (app.profile.track === 'partner' && facts.incomplete > 0) return { holder, text: 'Complete the security questionnaire' };
+        if (facts.blockers.length > 0) return { holder, text: 'Fix the problems listed, then submit your application' };
+        return { holder, text: 'Submit your application' };
+      case 'submitted':
+        return { holder, text: 'Waiting for a risk officer (usually within 2 working days)' };
+      case 'under_review':
+        return { holder, text: 'A risk officer is reviewing your application' };
+      case 'changes_requested':
+        if (facts.openItems > 0) return { holder, text: `Answer ${plural(facts.openItems, 'change request')}` };
+        if (facts.blockers.length > 0) return { holder, text: 'Fix the problems listed, then resubmit your application' };
+        return { holder, text: 'Resubmit your application' };
+      case 'awaiting_second_approval':
+        return { holder, text: 'Waiting for a second approver' };
+      case 'approved':
+        return { holder, text: 'Approved: your organisation can now register its software' };
+      case 'conditionally_approved':
+        return { holder, text: 'Approved with conditions: complete the remediation items by their due dates' };
+      case 'rejected':
+        return { holder, text: 'Rejected: the reason is in the timeline' };
+      case 'withdrawn':
+        return { holder, text: 'Withdrawn: you may start a new application' };
+    }
+  }
+
+  async function buildView(app: ApplicationRecord, audience: Audience): Promise<ApplicationView> {
+    const [certs, answers, evidence, transitions, items, decisions, partner] = await Promise.all([
+      repo.currentCertificates(app.id),
+      repo.answers(app.id),
+      repo.listEvidence(app.id),
+      repo.listTransitions(app.id),
+      repo.listChangeItems(app.id),
+      repo.listDecisions(app.id),
+      repo.partnerForApplication(app.id),
+    ]);
+    const q = questionnaire(app.questionnaireVersion);
+    const ctx = contextOf(app.profile);
+    const typedAnswers = answers as Answers;
+    const states = evidenceStates(evidence);
+    const questions: QuestionView[] = applicableQuestions(q, ctx, typedAnswers);
+    const incomplete = incompleteItems(q, ctx, typedAnswers, states);
+    const input = certInput(app.profile, certs);
+    const consistency = consistencyFindings(input);
+    const editable = EDITABLE_STATES.has(app.state);
+    // While the applicant can still change things, show the register as it is now; afterwards, as submitted.
+    const registerView = editable ? await registerCheckFor(app.profile) : app.register;
+    const changeRequests = items.map(changeItem);
+    const blockers = editable
+      ? submissionBlockers({ ...input, consistency, incomplete, state: app.state, changeItems: changeRequests })
+      : [];
+    const itemsByTransition = new Map<string, ChangeItem[]>();
+    for (const it of items) {
+      const list = itemsByTransition.get(it.transitionId) ?? [];
+      list.push(changeItem(it));
+      itemsByTransition.set(it.transitionId, list);
+    }
+    const timeline: TimelineEntry[] = transitions.map((t) => ({
+      at: t.at,
+      from: t.from,
+      to: t.to,
+      actor: { type: t.actor.type, label: actorLabel(t.actor, audience) },
+      holder: t.holder,
+      reasonCode: t.reasonCode,
+      text: t.text,
+      items: itemsByTransition.get(t.id) ?? [],
+    }));
+    const decisionViews: Decision[] = decisions.map((d) => ({
+      id: d.id,
+      kind: d.kind,
+      actor: {
+        type: d.actor.type,
+        id: audience === 'staff' ? d.actor.id : null,
+        label: actorLabel(d.actor, audience),
+      },
+      at: d.at,
+      policyVersion: d.policyVersion,
+      riskTier: d.riskTier,
+      reasonCode: d.reasonCode,
+      text: d.text,
+      conditions: d.conditions,
+    }));
+    const openItems = changeRequests.filter((i) => i.status === 'open').length;
+    return {
+      id: app.id,
+      applicantId: app.applicantId,
+      applicantEmail: app.applicantEmail,
+      state: app.state,
+      track: app.track,
+      createdAt: app.createdAt,
+      updatedAt: app.updatedAt,
+      submittedAt: app.submittedAt,
+      profile: app.profile,
+      certificates: {
+        qwac: certs.find((c) => c.kind === 'qwac') ? certificateSummary(certs.find((c) => c.kind === 'qwac')!) : null,
+        qseal: certs.find((c) => c.kind === 'qseal') ? certificateSummary(certs.find((c) => c.kind === 'qseal')!) : null,
+      },
+      consistency,
+      register: registerView,
+      questionnaire: {
+        version: app.questionnaireVersion,
+        questions,
+        answers: typedAnswers,
+        evidence: evidence.map(evidenceSummary),
+        incomplete,
+      },
+      score: app.score,
+      riskTier: app.riskTier,
+      timeline,
+      changeRequests,
+      decisions: decisionViews,
+      nextAction: nextActionFor(app, {
+        blockers,
+        openItems,
+        hasCertificates: certs.length === 2,
+        incomplete: incomplete.length,
+      }),
+      blockers,
+      reviewer: audience === 'staff' ? app.reviewer : null,
+      firstApprover: audience === 'staff' ? app.firstApprover : null,
+      conditions: app.conditions,
+      partner: partner ? partnerView(partner) : null,
+      autoApproval: app.autoApproval,
+    };
+  }
+
+  async function listItem(app: ApplicationRecord): Promise<ApplicationListItem> {
+    const openItems =
+      app.state === 'changes_requested' ? (await repo.listChangeItems(app.id)).filter((i) => i.status === 'open').length : 0;
+    const started = Date.parse(app.submittedAt ?? app.createdAt);
+    const certs = app.state === 'draft' ? await repo.currentCertificates(app.id) : [];
+    return {
+      id: app.id,
+      legalName: app.profile?.legalName ?? null,
+      applicantEmail: app.applicantEmail,
+      state: app.state,
+      track: app.track,
+      riskTier: app.riskTier,
+      submittedAt: app.submittedAt,
+      updatedAt: app.updatedAt,
+      ageDays: Math.max(0, Math.floor((now().getTime() - started) / DAY_MS)),
+      nextAction: nextActionFor(app, {
+        blockers: [],
+        openItems,
+        hasCertificates: app.state !== 'draft' || certs.length === 2,
+        incomplete: 0,
+      }),
+    };
+  }
+
+  // --- shared pieces of submit / resubmit ---------------------------------------------------------------
+
+  async function gather(app: ApplicationRecord) {
+    const [certs, answers, evidence, items] = await Promise.all([
+      repo.currentCertificates(app.id),
+      repo.answers(app.id),
+      repo.listEvidence(app.id),
+      repo.listChangeItems(app.id),
+    ]);
+    const q = questionnaire(app.questionnaireVersion);
+    const ctx = contextOf(app.profile);
+    const states = evidenceStates(evidence);
+    const typed = answers as Answers;
+    const input = certInput(app.profile, certs);
+    const consistency = consistencyFindings(input);
+    const incomplete = incompleteItems(q, ctx, typed, states);
+    const blockers = submissionBlockers({
+      ...input,
+      consistency,
+      incomplete,
+      state: app.state,
+      changeItems: items.map(changeItem),
+    });
+    return { certs, q, ctx, states, answers: typed, input, consistency, blockers, evidence };
+  }
+
+  function score(q: Questionnaire, ctx: QuestionnaireContext, answers: Answers, states: Record<string, EvidenceState>): ScoreResult {
+    return scoreQuestionnaire(q, ctx, answers, states, { now: now() });
+  }
+
+  function knockOutIds(s: ScoreResult | null): string[] {
+    return (s?.knockOuts ?? []).map((k) => k.questionId);
+  }
+
+  /** Four eyes on the partner track for medium/high risk or knock-outs; always when conditions are attached. */
+  function needsSecondApproval(app: ApplicationRecord, withConditions: boolean): boolean {
+    if (withConditions) return true;
+    if (app.track !== 'partner') return false;
+    return app.riskTier !== 'low' || knockOutIds(app.score).length > 0;
+  }
+
+  async function assertCertificatesPass(app: ApplicationRecord): Promise<void> {
+    const certs = await repo.currentCertificates(app.id);
+    const problems: string[] = [];
+    for (const kind of ['qwac', 'qseal'] as const) {
+      const c = certs.find((x) => x.kind === kind);
+      if (!c) problems.push(`There is no ${KIND_WORDS[kind]}.`);
+      else if (c.report.verdict !== 'pass') problems.push(`The ${KIND_WORDS[kind]} does not pass validation.`);
+    }
+    if (problems.length > 0) throw checksFailed(problems);
+  }
+
+  // --- the service ---------------------------------------------------------------------------------------
+
+  const service: PartnersService = {
+    async createApplication(applicant) {
+      if (applicant.kind !== 'applicant') throw new AppError('partners.applicant_only', 403, 'Only applicants can start an application.');
+      const at = iso();
+      const app: ApplicationRecord = {
+        id: randomUUID(),
+        applicantId: applicant.id,
+        applicantEmail: applicant.label,
+        state: 'draft',
+        track: null,
+        profile: null,
+        questionnaireVersion: CURRENT_QUESTIONNAIRE_VERSION,
+        reviewer: null,
+        firstApprover: null,
+        score: null,
+        riskTier: null,
+        policyVersion: null,
+        conditions: null,
+        register: null,
+        autoApproval: null,
+        createdAt: at,
+        updatedAt: at,
+        submittedAt: null,
+        decidedAt: null,
+      };
+      await tx.run(async () => {
+        await repo.insertApplication(app);
+        await repo.insertTransition({
+          id: randomUUID(),
+          applicationId: app.id,
+          from: null,
+          to: 'draft',
+          event: 'create',
+          actor: actorOf(applicant),
+          holder: HOLDER.draft,
+          reasonCode: null,
+          text: null,
+          at,
+        });
+        await record(applicant, 'application.created', { type: 'application', id: app.id }, {
+          questionnaireVersion: app.questionnaireVersion,
+        });
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async listForApplicant(applicantId) {
+      const apps = await repo.listApplications({ applicantId, order: 'newest' });
+      return Promise.all(apps.map(listItem));
+    },
+
+    async getForApplicant(applicant, applicationId) {
+      return buildView(await loadOwn(applicant, applicationId), 'applicant');
+    },
+
+    async saveProfile(applicant, applicationId, input) {
+      assertEditable(await loadOwn(applicant, applicationId));
+      const profile = parseProfile(input);
+      const app = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        assertEditable(fresh);
+        const at = iso();
+        await repo.updateApplication(fresh.id, { profile, track: profile.track, updatedAt: at });
+        await record(applicant, 'application.profile.saved', { type: 'application', id: fresh.id }, {
+          track: profile.track,
+          requestedRoles: profile.requestedRoles,
+          ncaId: profile.ncaId,
+          authorisationNumber: profile.authorisationNumber,
+        });
+        return { ...fresh, profile, track: profile.track, updatedAt: at };
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async uploadCertificate(applicant, applicationId, kind, file) {
+      if (kind !== 'qwac' && kind !== 'qseal') throw new NotFoundError('No such certificate slot.');
+      assertEditable(await loadOwn(applicant, applicationId));
+      const bytes = file.bytes;
+      if (bytes.length > CERTIFICATE_MAX_BYTES) throw uploadTooLarge(CERTIFICATE_MAX_BYTES);
+      const password = typeof file.password === 'string' && file.password !== '' ? file.password : undefined;
+
+      // Read here (not only in the engine) to keep the certificate DERs: the upload itself, and any
+      // private key in a PKCS#12 file, is never stored.
+      const read = readCertificates(bytes, password === undefined ? {} : { password });
+      if (!read.ok) {
+        if (read.finding.code === 'input.password') throw certificatePassword(password === undefined);
+        throw new CertificateUnreadableError(await eidas.validate(bytes, { expect: kind }));
+      }
+      const [leaf, ...chain] = read.ders;
+      if (!leaf) throw new CertificateUnreadableError(await eidas.validate(bytes, { expect: kind }));
+      const report: CertificateReport = await eidas.validate(Buffer.concat(read.ders.map((d) => Buffer.from(d))), {
+        expect: kind,
+      });
+      if (report.sha256 === '') throw new CertificateUnreadableError(report);
+
+      const app = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        assertEditable(fresh);
+        const at = iso();
+        const rec: CertificateRecord = {
+          id: randomUUID(),
+          applicationId: fresh.id,
+          kind,
+          der: leaf,
+          chain,
+          sha256: sha256Hex(leaf),
+          report,
+          current: true,
+          uploadedAt: at,
+          uploadedBy: applicant.id,
+        };
+        await repo.insertCertificate(rec);
+        await repo.updateApplication(fresh.id, { updatedAt: at });
+        await record(applicant, 'application.certificate.uploaded', { type: 'application', id: fresh.id }, {
+          kind,
+          certificateId: rec.id,
+          sha256: rec.sha256,
+          verdict: report.verdict,
+          type: report.type,
+          findings: report.findings.filter((f) => f.severity === 'error').map((f) => f.code),
+          pkcs12: password !== undefined,
+        });
+        return { ...fresh, updatedAt: at };
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async saveAnswers(applicant, applicationId, form) {
+      const before = await loadOwn(applicant, applicationId);
+      assertEditable(before);
+      const q = questionnaire(before.questionnaireVersion);
+      const ctx = contextOf(before.profile);
+      const current = (await repo.answers(before.id)) as Answers;
+      const parsed = parseFormAnswers(q, ctx, form && typeof form === 'object' ? form : {}, current, { now: now() });
+      const next = parsed.answers as Record<string, unknown>;
+      const changed = [...new Set([...Object.keys(current), ...Object.keys(next)])].filter(
+        (k) => JSON.stringify((current as Record<string, unknown>)[k]) !== JSON.stringify(next[k]),
+      );
+      let app = before;
+      if (changed.length > 0) {
+        app = await tx.run(async () => {
+          const fresh = await loadOwn(applicant, applicationId);
+          assertEditable(fresh);
+          const at = iso();
+          await repo.replaceAnswers(fresh.id, next, at);
+          await repo.updateApplication(fresh.id, { updatedAt: at });
+          await record(applicant, 'application.answers.saved', { type: 'application', id: fresh.id }, {
+            questionIds: changed.sort(),
+            questionnaireVersion: fresh.questionnaireVersion,
+          });
+          return { ...fresh, updatedAt: at };
+        });
+      }
+      return { view: await buildView(app, 'applicant'), errors: errorMap(parsed.errors) };
+    },
+
+    async uploadEvidence(applicant, applicationId, questionId, file) {
+      const before = await loadOwn(applicant, applicationId);
+      assertEditable(before);
+      const q = questionnaire(before.questionnaireVersion);
+      const ctx = contextOf(before.profile);
+      const answers = (await repo.answers(before.id)) as Answers;
+      const question = applicableQuestions(q, ctx, answers).find((x) => x.id === questionId);
+      if (!question || !question.evidence) {
+        throw new InputError('This question takes no evidence file.', [
+          { path: 'questionId', message: 'Choose a question of the questionnaire that asks for evidence.' },
+        ]);
+      }
+      const existing = await repo.listEvidence(before.id);
+      if (
+        existing.filter((e) => e.questionId === questionId).length >= PARTNERS_LIMITS.evidencePerQuestion ||
+        existing.length >= PARTNERS_LIMITS.evidencePerApplication
+      ) {
+        throw new InputError('Too many files.', [
+          { path: 'file', message: `At most ${PARTNERS_LIMITS.evidencePerQuestion} files per question: remove one first.` },
+        ]);
+      }
+      const limit = Math.min(question.evidence.maxBytes, EVIDENCE_MAX_BYTES);
+      const bytes = file.bytes;
+      if (bytes.length > limit) throw uploadTooLarge(limit);
+      const accepted = question.evidence.accept;
+      const sniffed = sniffMediaType(bytes);
+      if (sniffed === null || !accepted.includes(sniffed) || disguised(file, sniffed)) throw uploadType(accepted);
+
+      const fileName = sanitiseFileName(typeof file.originalName === 'string' ? file.originalName : '');
+      const sha256 = sha256Hex(bytes);
+      // The file first (slow, and not undoable by ROLLBACK), then the row; the file goes if the row does not.
+      const storedName = await writeEvidenceFile(dataDir, before.id, bytes);
+      try {
+        const app = await tx.run(async () => {
+          const fresh = await loadOwn(applicant, applicationId);
+          assertEditable(fresh);
+          const at = iso();
+          const rec: EvidenceRecord = {
+            id: randomUUID(),
+            applicationId: fresh.id,
+            questionId,
+            storedName,
+            fileName,
+            mediaType: sniffed,
+            size: bytes.length,
+            sha256,
+            uploadedAt: at,
+            verifiedAt: null,
+            verifiedBy: null,
+          };
+          await repo.insertEvidence(rec);
+          await repo.updateApplication(fresh.id, { updatedAt: at });
+          await record(applicant, 'application.evidence.uploaded', { type: 'application', id: fresh.id }, {
+            evidenceId: rec.id,
+            questionId,
+            fileName,
+            mediaType: sniffed,
+            size: rec.size,
+            sha256,
+          });
+          return { ...fresh, updatedAt: at };
+        });
+        return buildView(app, 'applicant');
+      } catch (err) {
+        await removeEvidenceFile(dataDir, before.id, storedName).catch((e: unknown) =>
+          logger.error({ err: e, applicationId: before.id }, 'could not remove an orphaned evidence file'),
+        );
+        throw err;
+      }
+    },
+
+    async removeEvidence(applicant, applicationId, evidenceId) {
+      assertEditable(await loadOwn(applicant, applicationId));
+      const { app, removed } = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        assertEditable(fresh);
+        const ev = typeof evidenceId === 'string' ? await repo.getEvidence(fresh.id, evidenceId) : null;
+        if (!ev) throw new NotFoundError('No such evidence file.');
+        const at = iso();
+        await repo.deleteEvidence(fresh.id, ev.id);
+        await repo.updateApplication(fresh.id, { updatedAt: at });
+        await record(applicant, 'application.evidence.removed', { type: 'application', id: fresh.id }, {
+          evidenceId: ev.id,
+          questionId: ev.questionId,
+          sha256: ev.sha256,
+        });
+        return { app: { ...fresh, updatedAt: at }, removed: ev };
+      });
+      // After the commit: a crash here leaves an unreferenced file, never a row without its file.
+      await removeEvidenceFile(dataDir, app.id, removed.storedName).catch((err: unknown) =>
+        logger.error({ err, applicationId: app.id }, 'could not remove an evidence file'),
+      );
+      return buildView(app, 'applicant');
+    },
+
+    async submit(applicant, applicationId) {
+      const before = await loadOwn(applicant, applicationId);
+      nextState(before.state, 'submit');
+      const registerResult = await registerCheckFor(before.profile);
+      const app = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        nextState(fresh.state, 'submit');
+        const g = await gather(fresh);
+        if (g.blockers.length > 0) throw new SubmissionBlockedError(g.blockers);
+        const profile = fresh.profile!;
+        const at = iso();
+        const s = score(g.q, g.ctx, g.answers, g.states);
+        let auto: AutoApprovalRecord | null = null;
+        if (profile.track === 'regulated') {
+          const checks = autoApprovalChecks({ ...g.input, consistency: g.consistency, register: registerResult });
+          auto = { policyVersion: AUTO_APPROVAL_POLICY_VERSION, at, passed: checks.every((c) => c.ok), checks };
+        }
+        const failed = auto && !auto.passed ? auto.checks.filter((c) => !c.ok) : [];
+        await move(fresh, 'submit', actorOf(applicant), {
+          at,
+          reasonCode: failed.length > 0 ? 'AUTO_APPROVAL_NOT_MET' : null,
+          text: failed.length > 0 ? `Not approved automatically: ${failed.map((c) => c.message).join(' ')}` : null,
+          patch: {
+            submittedAt: at,
+            score: s,
+            riskTier: s.tier,
+            policyVersion: s.policyVersion,
+            register: registerResult,
+            autoApproval: auto,
+          },
+        });
+        await record(applicant, 'application.submitted', { type: 'application', id: fresh.id }, {
+          track: profile.track,
+          score: s.overall,
+          riskTier: s.tier,
+          policyVersion: s.policyVersion,
+          questionnaireVersion: s.questionnaireVersion,
+          knockOuts: knockOutIds(s),
+          registerStatus: registerResult?.status ?? null,
+          autoApproval: auto ? { passed: auto.passed, failed: failed.map((c) => c.name) } : null,
+        });
+        if (auto?.passed) {
+          await move(fresh, 'auto_approve', SYSTEM_ACTOR, {
+            at,
+            text: 'All automatic checks passed: certificates, consistency, NCA register and services.',
+            patch: { decidedAt: at },
+          });
+          await insertDecision({
+            applicationId: fresh.id,
+            partnerId: null,
+            kind: 'auto_approve',
+            actor: SYSTEM_ACTOR,
+            at,
+            policyVersion: AUTO_APPROVAL_POLICY_VERSION,
+            riskTier: null,
+            reasonCode: null,
+            text: auto.checks.map((c) => c.message).join(' '),
+            conditions: null,
+          });
+          await record(SYSTEM_ACTOR, 'application.auto_approved', { type: 'application', id: fresh.id }, {
+            policyVersion: AUTO_APPROVAL_POLICY_VERSION,
+            checks: auto.checks.map((c) => c.name),
+          });
+          await createPartner(fresh, null, SYSTEM_ACTOR, at, null);
+        }
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async respondToChange(applicant, applicationId, itemId, response) {
+      const text = boundedText(response, 'response', { required: true });
+      const app = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        if (fresh.state !== 'changes_requested') throw notEditable(fresh.state);
+        // Only the items of the latest request are open to answers; earlier rounds are closed history.
+        const latest = (await repo.listTransitions(fresh.id)).filter((t) => t.event === 'request_changes').at(-1);
+        const item = (await repo.listChangeItems(fresh.id)).find((i) => i.id === itemId && i.transitionId === latest?.id);
+        if (!item) throw new NotFoundError('No such change request.');
+        const at = iso();
+        await repo.answerChangeItem(fresh.id, item.id, text!, at);
+        await repo.updateApplication(fresh.id, { updatedAt: at });
+        await record(applicant, 'application.change.answered', { type: 'application', id: fresh.id }, {
+          itemId: item.id,
+          target: item.target,
+        });
+        return { ...fresh, updatedAt: at };
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async resubmit(applicant, applicationId) {
+      const before = await loadOwn(applicant, applicationId);
+      nextState(before.state, 'resubmit');
+      const registerResult = await registerCheckFor(before.profile);
+      const app = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        nextState(fresh.state, 'resubmit');
+        const g = await gather(fresh);
+        if (g.blockers.length > 0) throw new SubmissionBlockedError(g.blockers);
+        const at = iso();
+        const s = score(g.q, g.ctx, g.answers, g.states);
+        await move(fresh, 'resubmit', actorOf(applicant), {
+          at,
+          patch: { score: s, riskTier: s.tier, policyVersion: s.policyVersion, register: registerResult },
+        });
+        await record(applicant, 'application.resubmitted', { type: 'application', id: fresh.id }, {
+          score: s.overall,
+          riskTier: s.tier,
+          policyVersion: s.policyVersion,
+          knockOuts: knockOutIds(s),
+          registerStatus: registerResult?.status ?? null,
+        });
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async withdraw(applicant, applicationId, reason) {
+      const text = boundedText(reason, 'reason', { required: false });
+      const app = await tx.run(async () => {
+        const fresh = await loadOwn(applicant, applicationId);
+        const at = iso();
+        await move(fresh, 'withdraw', actorOf(applicant), { at, text, patch: { decidedAt: at } });
+        await record(applicant, 'application.withdrawn', { type: 'application', id: fresh.id }, { reason: text });
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'applicant');
+    },
+
+    async evidenceFile(actor, applicationId, evidenceId) {
+      const app = actor.kind === 'staff' ? (requireStaff(actor), await loadAny(applicationId)) : await loadOwn(actor, applicationId);
+      const ev = typeof evidenceId === 'string' ? await repo.getEvidence(app.id, evidenceId) : null;
+      if (!ev) throw new NotFoundError('No such evidence file.');
+      return {
+        path: evidencePath(dataDir, app.id, ev.storedName),
+        fileName: ev.fileName,
+        mediaType: ev.mediaType,
+        size: ev.size,
+        sha256: ev.sha256,
+      };
+    },
+
+    // --- staff -----------------------------------------------------------------------------------------
+
+    async queue(staff, filter) {
+      requireStaff(staff);
+      const f = filter ?? {};
+      const minAge = typeof f.minAgeDays === 'number' && Number.isFinite(f.minAgeDays) && f.minAgeDays > 0 ? f.minAgeDays : 0;
+      const apps = await repo.listApplications({
+        // Drafts are the applicant's work in progress, not the bank's business yet.
+        states: f.state ? [f.state] : ['submitted', 'under_review', 'changes_requested', 'awaiting_second_approval', 'approved', 'conditionally_approved', 'rejected', 'withdrawn'],
+        ...(f.track ? { track: f.track } : {}),
+        ...(f.riskTier ? { riskTier: f.riskTier } : {}),
+        ...(minAge > 0 ? { startedBefore: new Date(now().getTime() - minAge * DAY_MS).toISOString() } : {}),
+        order: 'oldest',
+      });
+      return Promise.all(apps.map(listItem));
+    },
+
+    async getForStaff(staff, applicationId) {
+      requireStaff(staff);
+      return buildView(await loadAny(applicationId), 'staff');
+    },
+
+    async startReview(staff, applicationId) {
+      requireStaff(staff, ['reviewer', 'approver'], 'review applications');
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        const at = iso();
+        await move(fresh, 'start_review', actorOf(staff), {
+          at,
+          patch: { reviewer: { id: staff.id, label: staff.label } },
+        });
+        await record(staff, 'application.review_started', { type: 'application', id: fresh.id }, { reviewerId: staff.id });
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'staff');
+    },
+
+    async requestChanges(staff, applicationId, input) {
+      requireStaff(staff, ['reviewer', 'approver'], 'request changes');
+      const text = boundedText(input?.text, 'text', { required: false });
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        nextState(fresh.state, 'request_changes');
+        const items = await validateChangeItems(fresh, input?.items);
+        const at = iso();
+        const actor = actorOf(staff);
+        const { transition } = await move(fresh, 'request_changes', actor, { at, text });
+        const records: ChangeItemRecord[] = items.map((it, i) => ({
+          id: randomUUID(),
+          applicationId: fresh.id,
+          transitionId: transition.id,
+          seq: i + 1,
+          target: it.target,
+          message: it.message,
+          status: 'open',
+          response: null,
+          respondedAt: null,
+          createdAt: at,
+        }));
+        for (const r of records) await repo.insertChangeItem(r);
+        await insertDecision({
+          applicationId: fresh.id,
+          partnerId: null,
+          kind: 'request_changes',
+          actor,
+          at,
+          policyVersion: fresh.policyVersion ?? fresh.score?.policyVersion ?? 'none',
+          riskTier: fresh.riskTier,
+          reasonCode: null,
+          text,
+          conditions: null,
+        });
+        await record(staff, 'application.changes_requested', { type: 'application', id: fresh.id }, {
+          items: records.map((r) => ({ id: r.id, target: r.target })),
+        });
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'staff');
+    },
+
+    async approve(staff, applicationId, input) {
+      requireStaff(staff, ['approver'], 'approve applications');
+      const text = boundedText(input?.text, 'text', { required: false });
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        const second = needsSecondApproval(fresh, false);
+        nextState(fresh.state, 'approve', { secondApproval: second });
+        await assertCertificatesPass(fresh);
+        const kos = fresh.track === 'partner' ? knockOutIds(fresh.score) : [];
+        if (kos.length > 0 && text === null) throw knockoutNeedsAcceptance(kos);
+        return firstApproval(fresh, staff, { kind: 'approve', text, conditions: null, second, knockOuts: kos });
+      });
+      return buildView(app, 'staff');
+    },
+
+    async approveWithConditions(staff, applicationId, input) {
+      requireStaff(staff, ['approver'], 'approve applications');
+      const text = boundedText(input?.text, 'text', { required: false });
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        const second = needsSecondApproval(fresh, true);
+        nextState(fresh.state, 'approve_with_conditions', { secondApproval: second });
+        const conditions = validateConditions(fresh, input);
+        await assertCertificatesPass(fresh);
+        const kos = fresh.track === 'partner' ? knockOutIds(fresh.score) : [];
+        if (kos.length > 0 && text === null) throw knockoutNeedsAcceptance(kos);
+        return firstApproval(fresh, staff, { kind: 'approve_with_conditions', text, conditions, second, knockOuts: kos });
+      });
+      return buildView(app, 'staff');
+    },
+
+    async secondApprove(staff, applicationId, input) {
+      requireStaff(staff, ['approver'], 'approve applications');
+      const text = boundedText(input?.text, 'text', { required: false });
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        const conditions = fresh.conditions;
+        nextState(fresh.state, 'second_approve', { conditions: conditions !== null });
+        if (staff.id === fresh.reviewer?.id || staff.id === fresh.firstApprover?.id) throw fourEyes();
+        await assertCertificatesPass(fresh);
+        const at = iso();
+        const actor = actorOf(staff);
+        const { to } = await move(fresh, 'second_approve', actor, {
+          at,
+          facts: { conditions: conditions !== null },
+          text,
+          patch: { decidedAt: at },
+        });
+        await insertDecision({
+          applicationId: fresh.id,
+          partnerId: null,
+          kind: 'second_approval',
+          actor,
+          at,
+          policyVersion: fresh.policyVersion ?? 'none',
+          riskTier: fresh.riskTier,
+          reasonCode: null,
+          text,
+          conditions,
+        });
+        await record(staff, to === 'approved' ? 'application.approved' : 'application.conditionally_approved', {
+          type: 'application',
+          id: fresh.id,
+        }, {
+          secondApproval: true,
+          firstApproverId: fresh.firstApprover?.id ?? null,
+          riskTier: fresh.riskTier,
+          policyVersion: fresh.policyVersion,
+          conditions: conditions ? { allowedRoles: conditions.allowedRoles, remediation: conditions.remediation.length } : null,
+        });
+        await createPartner(fresh, conditions, actor, at, staff.ip ?? null);
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'staff');
+    },
+
+    async reject(staff, applicationId, input) {
+      requireStaff(staff, ['approver'], 'reject applications');
+      const reasonCode = typeof input?.reasonCode === 'string' ? input.reasonCode : '';
+      if (!REJECTION_REASONS.some((r) => r.code === reasonCode)) {
+        throw new InputError('Choose a reason.', [{ path: 'reasonCode', message: 'Choose one of the listed reasons.' }]);
+      }
+      const text = boundedText(input?.text, 'text', { required: true });
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        const at = iso();
+        const actor = actorOf(staff);
+        await move(fresh, 'reject', actor, { at, reasonCode, text, patch: { decidedAt: at } });
+        await insertDecision({
+          applicationId: fresh.id,
+          partnerId: null,
+          kind: 'reject',
+          actor,
+          at,
+          policyVersion: fresh.policyVersion ?? 'none',
+          riskTier: fresh.riskTier,
+          reasonCode,
+          text,
+          conditions: null,
+        });
+        await record(staff, 'application.rejected', { type: 'application', id: fresh.id }, { reasonCode });
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'staff');
+    },
+
+    async suspendPartner(staff, partnerId, input) {
+      requireStaff(staff, ['approver'], 'suspend partners');
+      const reasonCode = typeof input?.reasonCode === 'string' ? input.reasonCode : '';
+      if (!SUSPENSION_REASONS.some((r) => r.code === reasonCode)) {
+        throw new InputError('Choose a reason.', [{ path: 'reasonCode', message: 'Choose one of the listed reasons.' }]);
+      }
+      const text = boundedText(input?.text, 'text', { required: true });
+      return changePartner(staff, partnerId, 'suspend', reasonCode, text!);
+    },
+
+    async reinstatePartner(staff, partnerId, input) {
+      requireStaff(staff, ['approver'], 'reinstate partners');
+      const text = boundedText(input?.text, 'text', { required: true });
+      return changePartner(staff, partnerId, 'reinstate', null, text!);
+    },
+
+    async listPartners(staff) {
+      requireStaff(staff);
+      return (await repo.listPartners()).map(partnerView);
+    },
+
+    async verifyEvidence(staff, applicationId, evidenceId) {
+      requireStaff(staff, ['reviewer', 'approver'], 'verify evidence');
+      const app = await tx.run(async () => {
+        const fresh = await loadAny(applicationId);
+        if (fresh.state !== 'under_review') {
+          throw new AppError('partners.not_in_review', 409, 'Evidence can be verified only while the application is under review.');
+        }
+        const ev = typeof evidenceId === 'string' ? await repo.getEvidence(fresh.id, evidenceId) : null;
+        if (!ev) throw new NotFoundError('No such evidence file.');
+        const at = iso();
+        if (ev.verifiedAt === null) await repo.markEvidenceVerified(fresh.id, ev.id, staff.id, at);
+        // The score rests on evidence states: recompute it so the decision uses what the reviewer saw.
+        const g = await gather(fresh);
+        const s = score(g.q, g.ctx, g.answers, g.states);
+        await repo.updateApplication(fresh.id, { score: s, riskTier: s.tier, policyVersion: s.policyVersion, updatedAt: at });
+        await record(staff, 'application.evidence.verified', { type: 'application', id: fresh.id }, {
+          evidenceId: ev.id,
+          questionId: ev.questionId,
+          sha256: ev.sha256,
+          score: s.overall,
+          riskTier: s.tier,
+        });
+        return (await repo.getApplication(fresh.id))!;
+      });
+      return buildView(app, 'staff');
+    },
+  };
+
+  async function firstApproval(
+    app: ApplicationRecord,
+    staff: ActorRef,
+    opts: {
+      kind: 'approve' | 'approve_with_conditions';
+      text: string | null;
+      conditions: Conditions | null;
+      second: boolean;
+      knockOuts: string[];
+    },
+  ): Promise<ApplicationRecord> {
+    const at = iso();
+    const actor = actorOf(staff);
+    const { to } = await move(app, opts.kind, actor, {
+      at,
+      facts: { secondApproval: opts.second },
+      reasonCode: opts.knockOuts.length > 0 ? 'RISK_ACCEPTED' : null,
+      text: opts.text,
+      patch: {
+        firstApprover: { id: staff.id, label: staff.label },
+        conditions: opts.conditions,
+        ...(opts.second ? {} : { decidedAt: at }),
+      },
+    });
+    await insertDecision({
+      applicationId: app.id,
+      partnerId: null,
+      kind: opts.kind,
+      actor,
+      at,
+      policyVersion: app.policyVersion ?? 'none',
+      riskTier: app.riskTier,
+      reasonCode: opts.knockOuts.length > 0 ? 'RISK_ACCEPTED' : null,
+      text: opts.text,
+      conditions: opts.conditions,
+    });
+    const data = {
+      riskTier: app.riskTier,
+      policyVersion: app.policyVersion,
+      knockOutsAccepted: opts.knockOuts,
+      conditions: opts.conditions
+        ? { allowedRoles: opts.conditions.allowedRoles, remediation: opts.conditions.remediation.length }
+        : null,
+    };
+    if (to === 'awaiting_second_approval') {
+      await record(staff, 'application.first_approval', { type: 'application', id: app.id }, data);
+    } else {
+      await record(staff, to === 'approved' ? 'application.approved' : 'application.conditionally_approved', {
+        type: 'application',
+        id: app.id,
+      }, { ...data, secondApproval: false });
+      await createPartner({ ...app, conditions: opts.conditions }, opts.conditions, actor, at, staff.ip ?? null);
+    }
+    return (await repo.getApplication(app.id))!;
+  }
+
+  async function changePartner(
+    staff: ActorRef,
+    partnerId: string,
+    event: 'suspend' | 'reinstate',
+    reasonCode: string | null,
+    text: string,
+  ): Promise<PartnerView> {
+    return tx.run(async () => {
+      const partner = typeof partnerId === 'string' ? await repo.getPartner(partnerId) : null;
+      if (!partner) throw new NotFoundError('No such partner.');
+      const status = nextPartnerStatus(partner.status, event);
+      const at = iso();
+      const actor = actorOf(staff);
+      await repo.updatePartner(partner.id, {
+        status,
+        statusReasonCode: reasonCode,
+        statusReason: text,
+        updatedAt: at,
+      });
+      const app = await repo.getApplication(partner.applicationId);
+      await insertDecision({
+        applicationId: partner.applicationId,
+        partnerId: partner.id,
+        kind: event,
+        actor,
+        at,
+        policyVersion: app?.policyVersion ?? 'none',
+        riskTier: app?.riskTier ?? null,
+        reasonCode,
+        text,
+        conditions: null,
+      });
+      await record(staff, event === 'suspend' ? 'partner.suspended' : 'partner.reinstated', { type: 'partner', id: partner.id }, {
+        applicationId: partner.applicationId,
+        reasonCode,
+      });
+      return partnerView((await repo.getPartner(partner.id))!);
+    });
+  }
+
+  async function validateChangeItems(
+    app: ApplicationRecord,
+    raw: unknown,
+  ): Promise<{ target: { type: ChangeTargetType; id: string }; message: string }[]> {
+    const list = Array.isArray(raw) ? raw : [];
+    if (list.length === 0) {
+      throw new InputError('Add at least one change request.', [{ path: 'items', message: 'Add at least one item.' }]);
+    }
+    if (list.length > PARTNERS_LIMITS.changeItemsMax) {
+      throw new InputError('Too many items.', [{ path: 'items', message: `At most ${PARTNERS_LIMITS.changeItemsMax} items.` }]);
+    }
+    const questionIds = new Set(questionnaire(app.questionnaireVersion).questions.map((q) => q.id));
+    const evidenceIds = new Set((await repo.listEvidence(app.id)).map((e) => e.id));
+    const fields: { path: string; message: string }[] = [];
+    const out: { target: { type: ChangeTargetType; id: string }; message: string }[] = [];
+    list.forEach((item: unknown, i) => {
+      const it = (item ?? {}) as { target?: { type?: unknown; id?: unknown }; message?: unknown };
+      const type = it.target?.type;
+      const id = typeof it.target?.id === 'string' ? it.target.id.trim() : '';
+      const message = typeof it.message === 'string' ? it.message.trim() : '';
+      let known = false;
+      if (type === 'question') known = questionIds.has(id);
+      else if (type === 'certificate') known = id === 'qwac' || id === 'qseal';
+      else if (type === 'profile') known = PROFILE_TARGETS.includes(id);
+      else if (type === 'evidence') known = evidenceIds.has(id);
+      if (!known) fields.push({ path: `items.${i}.target`, message: 'Point the request at an existing question, certificate, profile field or evidence file.' });
+      if (message === '') fields.push({ path: `items.${i}.message`, message: 'Say what the applicant should change.' });
+      else if (message.length > PARTNERS_LIMITS.textMax) fields.push({ path: `items.${i}.message`, message: `At most ${PARTNERS_LIMITS.textMax} characters.` });
+      if (known && message !== '') out.push({ target: { type: type as ChangeTargetType, id }, message });
+    });
+    if (fields.length > 0) throw new InputError('Some change requests need attention.', fields);
+    return out;
+  }
+
+  function validateConditions(app: ApplicationRecord, input: unknown): Conditions {
+    const raw = (input ?? {}) as { allowedRoles?: unknown; remediation?: unknown };
+    const fields: { path: string; message: string }[] = [];
+    const requested = app.profile?.requestedRoles ?? [];
+    const roles = Array.isArray(raw.allowedRoles) ? raw.allowedRoles : [];
+    const allowed = REQUESTED_ROLES.filter((r) => roles.includes(r));
+    if (allowed.length === 0 || roles.some((r) => !requested.includes(r as RequestedRole))) {
+      fields.push({ path: 'allowedRoles', message: `Choose one or more of the requested services (${requested.join(', ')}).` });
+    }
+    const items = Array.isArray(raw.remediation) ? raw.remediation : [];
+    if (items.length > PARTNERS_LIMITS.remediationMax) {
+      fields.push({ path: 'remediation', message: `At most ${PARTNERS_LIMITS.remediationMax} remediation items.` });
+    }
+    const today = iso().slice(0, 10);
+    const remediation: Conditions['remediation'] = [];
+    items.slice(0, PARTNERS_LIMITS.remediationMax).forEach((item: unknown, i) => {
+      const it = (item ?? {}) as { text?: unknown; dueDate?: unknown };
+      const text = typeof it.text === 'string' ? it.text.trim() : '';
+      const due = typeof it.dueDate === 'string' ? it.dueDate.trim() : '';
+      if (text === '' || text.length > PARTNERS_LIMITS.textMax) {
+        fields.push({ path: `remediation.${i}.text`, message: `Describe the remediation (1 to ${PARTNERS_LIMITS.textMax} characters).` });
+      }
+      if (!isIsoDate(due) || due < today) fields.push({ path: `remediation.${i}.dueDate`, message: 'Give a due date (YYYY-MM-DD) from today on.' });
+      remediation.push({ id: randomUUID(), text, dueDate: due });
+    });
+    if (allowed.length === requested.length && remediation.length === 0 && fields.length === 0) {
+      fields.push({ path: 'allowedRoles', message: 'Conditions must limit the services or add remediation items; otherwise approve without conditions.' });
+    }
+    if (fields.length > 0) throw new InputError('Some conditions need attention.', fields);
+    return { allowedRoles: allowed, remediation };
+  }
+
+  return service;
+}
+
+function isIsoDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** The browser's claim (media type or extension) says a binary type the content is not: a disguised file. */
+function disguised(file: { originalName: string; mediaType: string }, sniffed: string): boolean {
+  const claims = new Set<string>();
+  const declared = typeof file.mediaType === 'string' ? file.mediaType.toLowerCase().split(';')[0]!.trim() : '';
+  if (['application/pdf', 'image/png', 'image/jpeg'].includes(declared)) claims.add(declared);
+  const ext = /\.([a-z0-9]{1,5})$/i.exec(typeof file.originalName === 'string' ? file.originalName : '')?.[1]?.toLowerCase();
+  const byExt: Record<string, string> = { pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg' };
+  if (ext && byExt[ext]) claims.add(byExt[ext]);
+  return [...claims].some((c) => c !== sniffed);
+}
+
+function errorMap(errors: unknown): Record<string, string> {
+  if (Array.isArray(errors)) {
+    const out: Record<string, string> = {};
+    for (const e of errors as { questionId?: string; path?: string; message?: string }[]) {
+      const key = e.questionId ?? e.path;
+      if (key && e.message) out[key] = e.message;
+    }
+    return out;
+  }
+  return errors && typeof errors === 'object' ? { ...(errors as Record<string, string>) } : {};
+}
