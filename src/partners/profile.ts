@@ -16,7 +16,7 @@ import { REQUESTED_ROLES, TRACKS, type OrganisationProfile } from './types.js';
 
 export const PROFILE_LIMITS = { maxRedirectUris: 10, maxUriLength: 2000 } as const;
 
-const CONTACT_KINDS = ['business', 'technical', 'security'] as const;
+export const CONTACT_KINDS = ['business', 'technical', 'security'] as const;
 
 /** Reads `path` from the raw input in any of the accepted shapes. */
 function pick(input: Record<string, unknown>, path: string[]): unknown {
@@ -192,3 +192,16 @@ export function parseProfile(raw: unknown): OrganisationProfile {
   const roles = REQUESTED_ROLES.filter((r) => p.requestedRoles.includes(r));
   return { ...p, requestedRoles: roles };
 }
+
+/** The profile's top-level fields, in form order: one list for the form, change-request targets and checks. */
+export const PROFILE_KEYS = [
+  'legalName',
+  'country',
+  'registrationNumber',
+  'lei',
+  'ncaId',
+  'authorisationNumber',
+  'track',
+  'requestedRoles',
+  'redirectUris',
+] as const;

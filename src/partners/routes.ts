@@ -18,6 +18,7 @@ import { requireCsrf } from '../http/middleware/csrf.js';
 import { setFlash } from '../http/middleware/session.js';
 import { CertificateUnreadableError, uploadTooLarge } from './errors.js';
 import { CERTIFICATE_MAX_BYTES, EVIDENCE_MAX_BYTES } from './uploads.js';
+import { CONTACT_KINDS, PROFILE_KEYS } from './profile.js';
 import type { ApplicationView, CertificateKind, OrganisationProfile, PartnersService } from './types.js';
 import { REQUESTED_ROLES, TRACKS } from './types.js';
 import {
@@ -126,20 +127,11 @@ const optionalText = (max: number) =>
 
 // --- profile form ----------------------------------------------------------------------------------
 
-const CONTACT_KINDS = ['business', 'technical', 'security'] as const;
 const CONTACT_PARTS = ['name', 'email', 'phone'] as const;
 
 export const PROFILE_FIELDS = [
-  'legalName',
-  'country',
-  'registrationNumber',
-  'lei',
-  'ncaId',
-  'authorisationNumber',
-  'track',
-  'requestedRoles',
-  'redirectUris',
-  ...CONTACT_KINDS.flatMap((k) => CONTACT_PARTS.map((p) => `contacts.${k}.${p}`)),
+  ...PROFILE_KEYS,
+  ...CONTACT_KINDS.flatMap((k) => CONTACT_PARTS.map((p) => `contacts.${k}.${p}` as const)),
 ] as const;
 
 const formString = z.string({ error: 'Enter text here.' }).max(4000, 'At most 4000 characters.').optional();

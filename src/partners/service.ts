@@ -53,7 +53,7 @@ import {
   uploadTooLarge,
   uploadType,
 } from './errors.js';
-import { parseProfile } from './profile.js';
+import { CONTACT_KINDS, PROFILE_KEYS, parseProfile } from './profile.js';
 import { REJECTION_REASONS, SUSPENSION_REASONS } from './reasons.js';
 import type {
   ActorRecord,
@@ -134,21 +134,7 @@ const DAY_MS = 86_400_000;
 const KIND_WORDS: Record<CertificateKind, string> = { qwac: 'QWAC', qseal: 'QSealC' };
 
 /** Profile fields a change request may point at. */
-export const PROFILE_TARGETS: readonly string[] = [
-  'legalName',
-  'country',
-  'registrationNumber',
-  'lei',
-  'ncaId',
-  'authorisationNumber',
-  'track',
-  'requestedRoles',
-  'redirectUris',
-  'contacts',
-  'contacts.business',
-  'contacts.technical',
-  'contacts.security',
-];
+export const PROFILE_TARGETS: readonly string[] = [...PROFILE_KEYS, 'contacts', ...CONTACT_KINDS.map((k) => `contacts.${k}`)];
 
 type Audience = 'applicant' | 'staff';
 
