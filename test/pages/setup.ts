@@ -11,7 +11,7 @@ import { createPartnersService } from '../../src/partners/service.js';
 import { staffApplicationsRouter } from '../../src/partners/staff-routes.js';
 import type { ActorRef, PartnersService, StaffRole, UploadedFile } from '../../src/partners/types.js';
 import { createRegisterService, DEV_REGISTER_FILE, type RegisterService } from '../../src/register/service.js';
-import { sharedPki } from '../partners/helpers.js';
+import { sharedPki, snapshot } from '../partners/helpers.js';
 import { type Agent, csrfFrom, startWebApp, type WebApp } from '../helpers/web.js';
 
 export interface PagesApp {
@@ -109,22 +109,7 @@ export function asUpload(f: UploadedFile): { bytes: Buffer; name: string; type: 
 
 /** Row counts of the partners tables and the audit log, plus the applications' state: equal means unchanged. */
 export function dbState(web: WebApp): Record<string, unknown> {
-  const n = (t: string) => (web.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-  const out: Record<string, unknown> = {};
-  for (const t of [
-    'applications',
-    'application_certificates',
-    'application_answers',
-    'evidence',
-    'application_transitions',
-    'change_items',
-    'decisions',
-    'partners',
-    'audit_events',
-  ]) {
-    out[t] = n(t);
-  }
-  out.apps = web.db.prepare('SELECT id, state, updated_at, profile FROM applications ORDER BY id').all();
+  const out = snapshot(web.db);
   out.partnerRows = web.db.prepare('SELECT id, status FROM partners ORDER BY id').all();
   return out;
 }
