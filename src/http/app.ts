@@ -33,7 +33,8 @@ export function createApp(deps: { logger: Logger; routers: Router[] }): Express 
         },
       },
       strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
-      referrerPolicy: { policy: 'no-referrer' },
+      // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on our own form posts.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   app.use(requestContext(deps.logger));

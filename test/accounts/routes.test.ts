@@ -357,10 +357,19 @@ describe('accounts pages (HTTPS, real forms and sessions)', function () {
       }
       const site = await agent.post('/account/password').type('form').set('Sec-Fetch-Site', 'cross-site').send({ ...change, _csrf: token });
       assert.equal(site.status, 403);
+      // `Origin: null` is only believed with fetch metadata saying same-origin (what Chromium sends on our forms).
+      for (const fetchSite of ['cross-site', 'same-site', 'none']) {
+        const r = await agent.post('/account/password').type('form').set('Origin', 'null').set('Sec-Fetch-Site', fetchSite).send({ ...change, _csrf: token });
+        assert.equal(r.status, 403, fetchSite);
+      }
       assert.equal(snapshot(web), before);
       const ok = await agent.post('/account/password').type('form').set('Origin', web.url).send({ ...change, _csrf: token });
       assert.equal(ok.status, 303);
       cred.password = change.newPassword;
+      // Same-origin fetch metadata with `Origin: null` still needs the token.
+      const back = { currentPassword: change.newPassword, newPassword: change.currentPassword, confirmPassword: change.currentPassword };
+      const noToken = await agent.post('/account/password').type('form').set('Origin', 'null').set('Sec-Fetch-Site', 'same-origin').send(back);
+      assert.equal(noToken.status, 403);
     });
 
     it('rotates the token at sign-in', async () => {

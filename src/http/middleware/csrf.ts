@@ -37,6 +37,8 @@ export function rotateCsrfToken(req: Request): string {
 
 function crossOrigin(req: Request): string | null {
   const origin = req.get('origin');
+  // Browsers send `Origin: null` for privacy-sensitive contexts; then only fetch metadata can vouch for it.
+  if (origin === 'null') return req.get('sec-fetch-site') === 'same-origin' ? null : 'Origin: null from another context';
   if (origin !== undefined) {
     const own = `${req.protocol}://${req.get('host') ?? ''}`;
     if (origin.toLowerCase() !== own.toLowerCase()) return `foreign Origin ${origin.slice(0, 100)}`;
