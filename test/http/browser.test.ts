@@ -27,7 +27,7 @@ describe('portal in a browser: status page', function () {
     }
     dir = mkdtempSync(path.join(tmpdir(), 'portal-browser-'));
     const config = loadConfig(
-      { PORT: '0', MTLS_PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs') },
+      { NODE_ENV: 'test', PORT: '0', MTLS_PORT: '0', DATA_DIR: path.join(dir, 'data'), CERTS_DIR: path.join(dir, 'certs') },
       dir,
     );
     portal = await startPortal(config, createLogger({ level: 'silent' }));
