@@ -4,6 +4,7 @@
  * start without its secrets and trust material (no default secrets, no sandbox trust).
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { RevocationPolicy } from './eidas/types.js';
@@ -44,6 +45,12 @@ export const ENV_DOC: Record<string, string> = {
   SESSION_SECRET: 'Secret for session cookies, at least 32 characters. Required in production; in development one is generated once and kept in `DATA_DIR/.dev-secrets.json`.',
   DATA_KEY: 'Base64 of 32 random bytes: the key that encrypts TOTP secrets at rest (AES-256-GCM). Required in production; in development generated once into `DATA_DIR/.dev-secrets.json`.',
   DEMO_SEED: '`true` seeds demo staff, a demo applicant and demo partners on an empty database at start (default `true` in development, refused in production).',
+  PUBLIC_URL: 'External base URL of the public listener, the OAuth issuer (e.g. `https://bank.example`). Default `https://HOST:PORT` as bound.',
+  MTLS_URL: 'External base URL of the mutual-TLS listener, published as `mtls_endpoint_aliases`. Default `https://HOST:MTLS_PORT` as bound.',
+  TRUSTED_PROXIES: 'Comma-separated IP addresses or CIDR ranges of TLS-terminating proxies allowed to pass the client certificate in `CLIENT_CERT_HEADER`. Default none: a certificate header is then refused and audited.',
+  CLIENT_CERT_HEADER: 'Header a trusted proxy puts the client certificate in. Default `client-cert` (RFC 9440, a byte sequence of the DER); any other name is read as a URL-encoded PEM (nginx `$ssl_client_escaped_cert`).',
+  SSA_MAX_AGE_DAYS: 'How old (by `iat`) a software statement may be when presented at registration. Default `365`.',
+  ACCESS_TOKEN_TTL: 'Lifetime of access tokens, in seconds. Default `600`.',
   LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
 };
 
@@ -69,6 +76,16 @@ const schema = z.object({
   SESSION_SECRET: z.string().optional(),
   DATA_KEY: z.string().optional(),
   DEMO_SEED: bool.optional(),
+  PUBLIC_URL: z.url({ protocol: /^https$/ }).optional(),
+  MTLS_URL: z.url({ protocol: /^https$/ }).optional(),
+  TRUSTED_PROXIES: csv,
+  CLIENT_CERT_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .default('client-cert')
+    .transform((v) => v.toLowerCase()),
+  SSA_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86400).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -99,6 +116,12 @@ export interface Config {
   /** 32-byte key for secrets at rest; null when not given (development fills it from DATA_DIR). */
   dataKey: Buffer | null;
   demoSeed: boolean;
+  /** External base URLs; null means "as bound" (known after listen). Without a trailing slash. */
+  publicUrl: string | null;
+  mtlsUrl: string | null;
+  /** Client certificate from a TLS-terminating proxy: believed only from these addresses/ranges. */
+  proxy: { trusted: string[]; header: string };
+  oauth: { ssaMaxAgeDays: number; accessTokenTtl: number };
   logLevel: string;
 }
 
@@ -107,6 +130,16 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+function isIpOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** Parses and validates the environment. Throws ConfigError listing every problem at once. */
@@ -150,6 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   } else if (prod) {
     problems.push('DATA_KEY is required in production (`openssl rand -base64 32`).');
   }
+  for (const entry of e.TRUSTED_PROXIES) {
+    if (!isIpOrCidr(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range.`);
+  }
   if (prod && e.DEMO_SEED) problems.push('DEMO_SEED is refused in production (it creates accounts with printed credentials).');
   if (problems.length) throw new ConfigError(problems);
 
@@ -182,6 +218,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecretEphemeral,
     dataKey,
     demoSeed: e.DEMO_SEED ?? e.NODE_ENV === 'development',
+    publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : null,
+    mtlsUrl: e.MTLS_URL ? e.MTLS_URL.replace(/\/+$/, '') : null,
+    proxy: { trusted: e.TRUSTED_PROXIES, header: e.CLIENT_CERT_HEADER },
+    oauth: { ssaMaxAgeDays: e.SSA_MAX_AGE_DAYS, accessTokenTtl: e.ACCESS_TOKEN_TTL },
     logLevel: e.LOG_LEVEL,
   };
 }
