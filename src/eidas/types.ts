@@ -66,6 +66,11 @@ export interface ChainElement {
   notBefore: string;
   notAfter: string;
   sha256: string;
+  /**
+   * SHA-256 (hex) of the SubjectPublicKeyInfo: what pins an issuing CA by key, not by name. Optional because
+   * reports stored before it existed lack it.
+   */
+  spkiSha256?: string;
   /** True for the trust anchor that ends the path. */
   anchor: boolean;
   /** Where the anchor came from, e.g. "tl:CZ:(104) I.CA ..." or "pem:certs/dev/root.pem". */

@@ -380,6 +380,7 @@ function element(c: ChainCert, anchor: AnchorEntry | null): ChainElement {
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),
     sha256: c.sha256,
+    spkiSha256: c.spkiHash,
     anchor: anchor !== null,
   };
   if (anchor) e.anchorSource = anchor.ta.source;

@@ -1,0 +1,160 @@
+/**
+ * The oauth area composed: storage, signing keys, the certificate context, the authorization server (built
+ * once the listeners know their addresses), the resource guard, and the routers for both listeners.
+ *
+ *   public listener:  /oauth/.well-known/openid-configuration, /oauth/jwks, /oauth/auth (customers' browsers)
+ *   mutual-TLS:       /oauth/token, /oauth/par, /oauth/introspect, /oauth/revoke, /oauth/userinfo,
+ *                     /oauth/register[/:clientId] (behind the registration gate), and the bank's APIs
+ */
+import { Router, type Request, type Response, type NextFunction, type RequestHandler } from 'express';
+import type Provider from 'oidc-provider';
+import type { AuditService } from '../audit/service.js';
+import type { EidasService } from '../eidas/service.js';
+import { createCertificateSource } from '../http/middleware/client-cert.js';
+import type { Logger } from '../logger.js';
+import type { PartnersService } from '../partners/types.js';
+import type { RegistrationDecision, RegistrationRequestInput } from '../registration/types.js';
+import type { Db } from '../store/database.js';
+import { createSqliteOAuthRepository } from '../store/sqlite/oauth.js';
+import type { Transactor } from '../store/transaction.js';
+import { createAdapterClass } from './adapter.js';
+import { createCertificateContext, type CertificateContext } from './client-certificate.js';
+import { createTokenGuard } from './guard.js';
+import { loadSigningKeys, type SigningKeys } from './keys.js';
+import { createProvider } from './provider.js';
+import { createRegistrationGate } from './registration.js';
+import type { OAuthRepository } from './repository.js';
+import { createOAuthService, type OAuthService } from './service.js';
+
+export const OAUTH_MOUNT = '/oauth';
+
+/** Public-listener paths under the mount; everything else is a mutual-TLS endpoint. */
+const PUBLIC_PATHS = [/^\/\.well-known\/openid-configuration$/, /^\/jwks$/, /^\/auth(\/.*)?$/, /^\/session\/end(\/.*)?$/];
+
+export interface OAuthAreaDeps {
+  db: Db;
+  tx: Transactor;
+  audit: AuditService;
+  eidas: EidasService;
+  partners: PartnersService;
+  logger: Logger;
+  dataDir: string;
+  cookieSecret: string;
+  accessTokenTtl: number;
+  proxy: { trusted: string[]; header: string };
+  /** Validation reuse for presented certificates (ms). Default 60 s. */
+  certificateTtlMs?: number;
+}
+
+export interface OAuthArea {
+  repo: OAuthRepository;
+  service: OAuthService;
+  keys: SigningKeys;
+  certificates: CertificateContext;
+  /** Builds the authorization server for the listeners' external URLs. Call once, after listen. */
+  start(urls: { publicBaseUrl: string; mtlsBaseUrl: string }): Provider;
+  provider(): Provider;
+  issuer(): string;
+  apiAudience(): string;
+  requireBoundToken(opts?: { scopes?: readonly string[] }): RequestHandler;
+  publicRouter(): Router;
+  /** `evaluate` is the registration area's decision on a registration request. */
+  mtlsRouter(evaluate: (input: RegistrationRequestInput) => Promise<RegistrationDecision>): Router;
+}
+
+export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
+  const repo = createSqliteOAuthRepository(deps.db);
+  const service = createOAuthService({ repo, tx: deps.tx, audit: deps.audit });
+  const keys = await loadSigningKeys(deps.dataDir);
+  const certificates = createCertificateContext({
+    eidas: deps.eidas,
+    source: createCertificateSource(deps.proxy),
+    audit: deps.audit,
+    logger: deps.logger,
+    ...(deps.certificateTtlMs === undefined ? {} : { ttlMs: deps.certificateTtlMs }),
+  });
+  const adapter = createAdapterClass({ repo, tx: deps.tx, audit: deps.audit });
+  let provider: Provider | null = null;
+  let issuer = '';
+  let apiAudience = '';
+  const current = (): Provider => {
+    if (!provider) throw new Error('the authorization server is not started yet');
+    return provider;
+  };
+  const guard = createTokenGuard({
+    issuer: () => issuer,
+    apiAudience: () => apiAudience,
+    keys,
+    provider: current,
+    oauth: service,
+    partners: deps.partners,
+  });
+
+  /** Hands the request to oidc-provider (Express stripped the mount from req.url; the provider reads originalUrl). */
+  const toProvider = (req: Request, res: Response, next: NextFunction) => {
+    if (!provider) {
+      res.status(503).set('Retry-After', '1').json({ error: 'temporarily_unavailable', error_description: 'starting' });
+      return;
+    }
+    const handle = provider.callback() as (req: Request, res: Response) => Promise<void>;
+    handle(req, res).catch(next);
+  };
+
+  return {
+    repo,
+    service,
+    keys,
+    certificates,
+    start(urls) {
+      issuer = `${urls.publicBaseUrl}${OAUTH_MOUNT}`;
+      apiAudience = `${urls.mtlsBaseUrl}/api`;
+      provider = createProvider({
+        issuer,
+        mtlsBaseUrl: urls.mtlsBaseUrl,
+        mountPath: OAUTH_MOUNT,
+        apiAudience,
+        keys,
+        adapter,
+        cookieKeys: [deps.cookieSecret],
+        accessTokenTtl: deps.accessTokenTtl,
+        partners: deps.partners,
+        logger: deps.logger,
+      });
+      return provider;
+    },
+    provider: current,
+    issuer: () => issuer,
+    apiAudience: () => apiAudience,
+    requireBoundToken: guard.requireBoundToken,
+    publicRouter() {
+      const router = Router();
+      router.use(OAUTH_MOUNT, (req, res, next) => {
+        if (PUBLIC_PATHS.some((re) => re.test(req.path))) {
+          toProvider(req, res, next);
+          return;
+        }
+        if (req.path.startsWith('/interaction/')) {
+          next();
+          return;
+        }
+        res
+          .status(400)
+          .set('Cache-Control', 'no-store')
+          .json({
+            error: 'invalid_request',
+            error_description: 'this endpoint is served on the mutual-TLS listener: see mtls_endpoint_aliases in the discovery document',
+          });
+      });
+      return router;
+    },
+    mtlsRouter(evaluate) {
+      const gate = createRegistrationGate({ provider: current, evaluate, oauth: service, audit: deps.audit, logger: deps.logger });
+      const router = Router();
+      router.use(certificates.middleware);
+      router.post(`${OAUTH_MOUNT}/register`, gate.create);
+      router.all(`${OAUTH_MOUNT}/register/:clientId`, gate.manage);
+      router.use(OAUTH_MOUNT, toProvider);
+      return router;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * `requireBoundToken({ scopes })`: the security template every bank API mounts on the mutual-TLS listener.
+ * A list of named checks, in order; the first that fails answers per RFC 6750 with `WWW-Authenticate`:
+ *
+ *   token.present      a Bearer token in the Authorization header (never in the query or body)
+ *   token.valid        a JWT access token signed by us for this API's audience, or an opaque token we issued
+ *   token.bound        its cnf.x5t#S256 equals the thumbprint of the certificate on this connection (RFC 8705 §3)
+ *   certificate.valid  that certificate is still a valid QWAC of the client's organisation, from a pinned CA
+ *   client.active      the client is still registered (RFC 7592 delete ends it)
+ *   partner.active     its partner is not suspended (checked on every call: suspension is not at token expiry)
+ *   token.scope        the token carries every scope the route needs (403 insufficient_scope)
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type Provider from 'oidc-provider';
+import type { PartnersService } from '../partners/types.js';
+import { presentedCertificate } from './client-certificate.js';
+import { SIGNING_ALG, type SigningKeys } from './keys.js';
+import { certificateRefusal } from './provider.js';
+import type { OAuthService } from './service.js';
+import type { ClientSummary } from './types.js';
+
+export interface BoundTokenContext {
+  clientId: string;
+  partnerId: string;
+  orgId: string;
+  scopes: string[];
+  thumbprint: string;
+  format: 'jwt' | 'opaque';
+}
+
+export interface GuardDeps {
+  issuer: () => string;
+  apiAudience: () => string;
+  keys: SigningKeys;
+  provider: () => Provider;
+  oauth: Pick<OAuthService, 'getClient'>;
+  partners: Pick<PartnersService, 'getPartner'>;
+  realm?: string;
+}
+
+interface Failure {
+  status: 400 | 401 | 403;
+  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  description: string;
+  check: string;
+  scope?: string;
+}
+
+interface TokenFacts {
+  clientId: string;
+  scopes: string[];
+  thumbprint: string | null;
+  format: 'jwt' | 'opaque';
+}
+
+const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+export function bearerChallenge(realm: string, f: Pick<Failure, 'error' | 'description' | 'scope'> | null): string {
+  const q = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
+  const parts = [`realm=${q(realm)}`];
+  if (f) {
+    parts.push(`error=${q(f.error)}`, `error_description=${q(f.description)}`);
+    if (f.scope) parts.push(`scope=${q(f.scope)}`);
+  }
+  return `Bearer ${parts.join(', ')}`;
+}
+
+export function createTokenGuard(deps: GuardDeps) {
+  const realm = deps.realm ?? 'bank-api';
+  const jwks = createLocalJWKSet(deps.keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
+
+  function fail(res: Response, f: Failure, withError = true): void {
+    res
+      .status(f.status)
+      .set('WWW-Authenticate', bearerChallenge(realm, withError ? f : null))
+      .set('Cache-Control', 'no-store')
+      .json({ error: f.error, error_description: f.description });
+  }
+
+  async function readToken(value: string): Promise<TokenFacts | Failure> {
+    const invalid = (description: string): Failure => ({ status: 401, error: 'invalid_token', description, check: 'token.valid' });
+    if (value.split('.').length === 3) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(value, jwks, {
+          issuer: deps.issuer(),
+          audience: deps.apiAudience(),
+          algorithms: [SIGNING_ALG],
+          typ: 'at+jwt',
+        }));
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'ERR_JWT_INVALID';
+        return invalid(code === 'ERR_JWT_EXPIRED' ? 'the access token has expired' : `the access token is not valid here (${code})`);
+      }
+      const cnf = payload.cnf as Record<string, unknown> | undefined;
+      return {
+        clientId: String(payload.client_id ?? ''),
+        scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+        thumbprint: typeof cnf?.['x5t#S256'] === 'string' ? (cnf['x5t#S256'] as string) : null,
+        format: 'jwt',
+      };
+    }
+    const provider = deps.provider();
+    const token = (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
+    if (!token || token.isExpired) return invalid('the access token is unknown, expired or revoked');
+    // An opaque token issued for a resource is a JWT; an opaque one has no audience and serves this API.
+    const record = token as unknown as { clientId: string; scope?: string; 'x5t#S256'?: string };
+    return {
+      clientId: record.clientId,
+      scopes: (record.scope ?? '').split(' ').filter(Boolean),
+      thumbprint: record['x5t#S256'] ?? null,
+      format: 'opaque',
+    };
+  }
+
+  /** Runs the checks; returns the context or the first failure. */
+  async function check(req: Request, scopes: readonly string[]): Promise<BoundTokenContext | Failure> {
+    const header = req.headers.authorization;
+    const query = req.query as Record<string, unknown> | undefined;
+    if (query && 'access_token' in query) {
+      return { status: 400, error: 'invalid_request', description: 'send the access token in the Authorization header, not in the URL', check: 'token.present' };
+    }
+    if (!header) {
+      return { status: 401, error: 'invalid_token', description: 'an access token is required (Authorization: Bearer ...)', check: 'token.present' };
+    }
+    const match = /^Bearer ([^\s]+)$/i.exec(header);
+    if (!match || !TOKEN_SYNTAX.test(match[1]!) || match[1]!.length > 8192) {
+      return { status: 400, error: 'invalid_request', description: 'the Authorization header must be "Bearer <token>"', check: 'token.present' };
+    }
+    const facts = await readToken(match[1]!);
+    if ('error' in facts) return facts;
+
+    const cert = presentedCertificate(req);
+    if (!facts.thumbprint) {
+      return { status: 401, error: 'invalid_token', description: 'the access token is not bound to a certificate', check: 'token.bound' };
+    }
+    if (!cert || cert.thumbprint !== facts.thumbprint) {
+      return {
+        status: 401,
+        error: 'invalid_token',
+        description: cert
+          ? 'the access token is bound to another certificate than the one on this connection'
+          : 'present the certificate the access token is bound to (mutual TLS)',
+        check: 'token.bound',
+      };
+    }
+    const client: ClientSummary | null = await deps.oauth.getClient(facts.clientId);
+    if (!client) {
+      return { status: 401, error: 'invalid_token', description: 'the client of this access token no longer exists', check: 'client.active' };
+    }
+    const refusal = certificateRefusal(cert, { orgId: client.orgId, issuerKeys: client.issuerKeys });
+    if (refusal) return { status: 401, error: 'invalid_token', description: refusal, check: 'certificate.valid' };
+    const partner = await deps.partners.getPartner(client.partnerId);
+    if (!partner || partner.status !== 'active') {
+      return { status: 401, error: 'invalid_token', description: 'the partner of this client is suspended', check: 'partner.active' };
+    }
+    const missing = scopes.filter((s) => !facts.scopes.includes(s));
+    if (missing.length > 0) {
+      return {
+        status: 403,
+        error: 'insufficient_scope',
+        description: `this API needs the scope ${missing.join(' ')}`,
+        scope: scopes.join(' '),
+        check: 'token.scope',
+      };
+    }
+    return { clientId: client.clientId, partnerId: client.partnerId, orgId: client.orgId, scopes: facts.scopes, thumbprint: cert.thumbprint, format: facts.format };
+  }
+
+  function requireBoundToken(opts: { scopes?: readonly string[] } = {}): RequestHandler {
+    const scopes = opts.scopes ?? [];
+    return (req: Request, res: Response, next: NextFunction) => {
+      check(req, scopes).then((out) => {
+        if ('error' in out) {
+          // RFC 6750 §3.1: no error code in the challenge when the request carried no credentials.
+          fail(res, out, out.check !== 'token.present' || req.headers.authorization !== undefined);
+          return;
+        }
+        res.locals.oauth = out;
+        next();
+      }, next);
+    };
+  }
+
+  return { requireBoundToken, check };
+}
+
+export function boundToken(res: Response): BoundTokenContext {
+  return res.locals.oauth as BoundTokenContext;
+}
