@@ -1,0 +1,139 @@
+/**
+ * The whole portal as `npm start` runs it, for the OAuth tests: a dev PKI generated into a temp directory with
+ * its OCSP/CRL responder running on loopback (revocation hard-fail), the demo seed (Acme Payments approved on
+ * the regulated track), both HTTPS listeners on ephemeral ports, and mutual-TLS clients built from the dev
+ * PKI's partner and bad certificates.
+ *
+ *   const h = await startOAuthPortal();
+ *   const acme = h.client('acme-payments');             // undici dispatcher with Acme's QWAC chain
+ *   const r = await h.mtls(acme, 'POST', '/oauth/token', { form: {...} });
+ *   await h.stop();
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent, fetch, type Dispatcher } from 'undici';
+import { loadConfig } from '../../src/config.js';
+import { ensureDevPki, loadDevPki, startResponder, type DevPki } from '../../src/devpki/index.js';
+import { createLogger } from '../../src/logger.js';
+import { startPortal, type Portal } from '../../src/main.js';
+import { freePort, type Responder } from '../helpers/devpki.js';
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export interface OAuthHarness {
+  dir: string;
+  portal: Portal;
+  pki: DevPki;
+  responder: Responder;
+  ca: string;
+  publicUrl: string;
+  mtlsUrl: string;
+  /** A mutual-TLS client presenting a dev partner's QWAC chain, or a bad certificate (`bad/<name>`), or none. */
+  client(who: string | null): Dispatcher;
+  /** A client presenting an arbitrary PEM certificate chain and key. */
+  clientWith(certPem: string, keyPem: string): Dispatcher;
+  request(
+    dispatcher: Dispatcher,
+    method: string,
+    url: string,
+    opts?: { form?: Record<string, string>; json?: unknown; body?: string; headers?: Record<string, string> },
+  ): Promise<Reply>;
+  /** Rows of a table (tests assert that nothing changed). */
+  count(sql: string, ...params: unknown[]): number;
+  stop(): Promise<void>;
+}
+
+export async function startOAuthPortal(env: Record<string, string> = {}): Promise<OAuthHarness> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'oauth-'));
+  const certsDir = path.join(dir, 'certs');
+  const port = await freePort();
+  const responderBaseUrl = `http://127.0.0.1:${port}`;
+  // The PKI first, and its responder, so that the demo seed's certificate checks see revocation answers.
+  await ensureDevPki(certsDir, { responderBaseUrl });
+  const pki = await loadDevPki(certsDir);
+  const responder = await startResponder({ pki, port });
+  const config = loadConfig(
+    {
+      NODE_ENV: 'development',
+      PORT: '0',
+      MTLS_PORT: '0',
+      DATA_DIR: path.join(dir, 'data'),
+      CERTS_DIR: certsDir,
+      PKI_RESPONDER_URL: responderBaseUrl,
+      REVOCATION_POLICY: 'hard-fail',
+      REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...env,
+    },
+    dir,
+  );
+  const portal = await startPortal(config, createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }), {
+    onDemoSeed: () => undefined,
+  });
+  const ca = readFileSync(path.join(certsDir, 'ca', 'root.pem'), 'utf8');
+  const agents: Agent[] = [];
+  const agent = (cert?: string, key?: string) => {
+    const a = new Agent({
+      connect: { ca, servername: 'localhost', ...(cert ? { cert, key } : {}) },
+    });
+    agents.push(a);
+    return a;
+  };
+  const file = (...p: string[]) => readFileSync(path.join(certsDir, ...p), 'utf8');
+  return {
+    dir,
+    portal,
+    pki,
+    responder,
+    ca,
+    publicUrl: `https://127.0.0.1:${portal.publicPort}`,
+    mtlsUrl: `https://127.0.0.1:${portal.mtlsPort}`,
+    client(who) {
+      if (who === null) return agent();
+      if (who.startsWith('bad/')) {
+        const name = who.slice(4);
+        return agent(file('bad', `${name}.pem`), file('bad', `${name}.key`));
+      }
+      return agent(file('partners', who, 'qwac-chain.pem'), file('partners', who, 'qwac.key'));
+    },
+    clientWith(cert, key) {
+      return agent(cert, key);
+    },
+    async request(dispatcher, method, url, opts = {}) {
+      const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
+      let body: string | undefined;
+      if (opts.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(opts.form).toString();
+      } else if (opts.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(opts.json);
+      } else if (opts.body !== undefined) {
+        body = opts.body;
+      }
+      const res = await fetch(url, { method, headers, dispatcher, ...(body === undefined ? {} : { body }) });
+      const text = await res.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        json = {};
+      }
+      return { status: res.status, headers: res.headers, text, json };
+    },
+    count(sql, ...params) {
+      return (portal.db.prepare(sql).get(...params) as { n: number }).n;
+    },
+    async stop() {
+      await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+      await portal.stop();
+      await responder.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
