@@ -7,13 +7,20 @@
  *
  * Passwords are generated per seed and returned once with the TOTP secrets, for the caller to print: they
  * never go to the logs.
+ *
+ * With the software service, Acme Payments also declares a software product whose JWKS holds a fresh PS256
+ * key, and its statement and that key's private JWK are written next to its certificates
+ * (`<certsDir>/partners/acme-payments/ssa.jwt`, `signing.jwk.json` mode 0600; certs/ is git-ignored), so that
+ * the demo partner's server can register a client with them.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { AccountsService } from '../accounts/service.js';
 import type { SessionUser } from '../accounts/types.js';
 import type { PartnersService, ActorRef, StaffRole, ApplicationView } from '../partners/types.js';
+import type { SoftwareService } from '../registration/software.js';
 
 export interface DemoCredential {
   who: string;
@@ -29,7 +36,17 @@ export interface DemoSeedResult {
   approvedApplicationId: string;
   pendingApplicationId: string;
   draftApplicationId: string;
+  /** The demo partner's software product; null when no software service was given or Acme was not approved. */
+  softwareId: string | null;
+  /** Where its statement and the private signing JWK were written (null with softwareId). */
+  softwareFiles: { statement: string; signingKey: string } | null;
 }
+
+export const DEMO_SOFTWARE = {
+  slug: 'acme-payments',
+  name: 'Acme Payments App',
+  redirectUri: 'https://127.0.0.1:8443/callback',
+} as const;
 
 const STAFF: { who: string; email: string; name: string; roles: StaffRole[] }[] = [
   { who: 'Administrator (manages staff)', email: 'admin@bank.test', name: 'Ada Admin', roles: ['admin'] },
@@ -70,12 +87,45 @@ async function uploadCerts(partners: PartnersService, who: ActorRef, id: string,
   }
 }
 
+/**
+ * The demo partner's software: a PS256 key pair (kid = RFC 7638 thumbprint) whose public half is the
+ * product's JWKS, the product, its statement, and both files beside the partner's certificates.
+ */
+async function seedSoftware(
+  software: SoftwareService,
+  who: ActorRef,
+  application: ApplicationView & { partner: NonNullable<ApplicationView['partner']> },
+  certsDir: string,
+): Promise<{ softwareId: string; files: { statement: string; signingKey: string } }> {
+  const { privateKey, publicKey } = await generateKeyPair('PS256', { modulusLength: 2048, extractable: true });
+  const pub = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(pub);
+  const product = await software.declare(who, application.id, {
+    name: DEMO_SOFTWARE.name,
+    redirectUris: [DEMO_SOFTWARE.redirectUri],
+    roles: [...application.partner.allowedRoles],
+    jwks: JSON.stringify({ keys: [{ ...pub, kid, alg: 'PS256', use: 'sig' }] }),
+  });
+  const { jwt } = await software.statement(who, application.id, product.id);
+  const dir = path.join(certsDir, 'partners', DEMO_SOFTWARE.slug);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const statement = path.join(dir, 'ssa.jwt');
+  const signingKey = path.join(dir, 'signing.jwk.json');
+  writeFileSync(statement, jwt, { mode: 0o644 });
+  writeFileSync(signingKey, `${JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'PS256', use: 'sig' }, null, 2)}\n`, { mode: 0o600 });
+  // writeFileSync's mode applies only when it creates the file: a re-seed must not leave an old mode.
+  chmodSync(signingKey, 0o600);
+  return { softwareId: product.id, files: { statement, signingKey } };
+}
+
 /** Refuses to run on a database that already has users: a seed must never add known credentials to real data. */
 export async function seedDemo(deps: {
   accounts: AccountsService;
   partners: PartnersService;
   certsDir: string;
   hasUsers: () => boolean;
+  /** Optional until every caller passes it: without it no software product or statement is seeded. */
+  software?: SoftwareService;
 }): Promise<DemoSeedResult> {
   const { accounts, partners, certsDir } = deps;
   if (deps.hasUsers()) throw new Error('demo:seed runs only on an empty database (users exist already).');
@@ -111,6 +161,9 @@ export async function seedDemo(deps: {
   });
   await uploadCerts(partners, acme, approved.id, path.join(certsDir, 'partners', 'acme-payments'));
   approved = await partners.submit(acme, approved.id);
+  const partner = approved.partner;
+  const acmeSoftware =
+    deps.software && partner?.status === 'active' ? await seedSoftware(deps.software, acme, { ...approved, partner }, certsDir) : null;
 
   // 2. Partner track with a questionnaire: waits for a risk officer.
   const nordic = actor(await applicant('Applicant: Nordic Insights (waiting for review, partner track)', 'onboarding@nordic-insights.test', 'Nils Nordic'));
@@ -162,7 +215,14 @@ export async function seedDemo(deps: {
   const demo = actor(await applicant('Applicant: demo FinTech (draft)', 'demo@fintech.test', 'Dana Demo'));
   const draft = await partners.createApplication(demo);
 
-  return { credentials, approvedApplicationId: approved.id, pendingApplicationId: pending.id, draftApplicationId: draft.id };
+  return {
+    credentials,
+    approvedApplicationId: approved.id,
+    pendingApplicationId: pending.id,
+    draftApplicationId: draft.id,
+    softwareId: acmeSoftware?.softwareId ?? null,
+    softwareFiles: acmeSoftware?.files ?? null,
+  };
 }
 
 /** The text `npm run demo:seed` and a first `npm start` print: who can log in, and how. */
@@ -180,6 +240,12 @@ export function formatCredentials(result: DemoSeedResult, baseUrl: string): stri
     lines.push(`    e-mail:   ${c.email}`);
     lines.push(`    password: ${c.password}`);
     lines.push(`    TOTP:     ${c.totpSecret}`);
+  }
+  if (result.softwareId && result.softwareFiles) {
+    lines.push('');
+    lines.push(`Demo partner software: ${DEMO_SOFTWARE.name} (software_id ${result.softwareId})`);
+    lines.push(`    software statement:    ${result.softwareFiles.statement}`);
+    lines.push(`    signing key (private): ${result.softwareFiles.signingKey}`);
   }
   return `${lines.join('\n')}\n`;
 }
