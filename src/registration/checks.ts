@@ -136,6 +136,8 @@ const statementSchema = z.object({
   software_jwks: z.unknown().optional(),
   software_jwks_endpoint: z.string().max(REGISTRATION_LIMITS.maxUriLength).optional(),
   software_client_name: z.string().max(200).optional(),
+  // UK OB statements carry it as a number (1.5) or a string.
+  software_version: z.union([z.string().max(50), z.number()]).optional(),
   software_client_uri: z.string().max(REGISTRATION_LIMITS.maxUriLength).optional(),
   software_logo_uri: z.string().max(REGISTRATION_LIMITS.maxUriLength).optional(),
   software_policy_uri: z.string().max(REGISTRATION_LIMITS.maxUriLength).optional(),

@@ -87,6 +87,7 @@ function metadataOf(ctx: CheckContext): Record<string, unknown> {
       logo_uri: st.software_logo_uri,
       policy_uri: st.software_policy_uri,
       tos_uri: st.software_tos_uri,
+      software_version: st.software_version === undefined ? undefined : String(st.software_version),
     };
     for (const [name, value] of Object.entries(fromStatement)) if (value !== undefined) out[name] = value;
   }
