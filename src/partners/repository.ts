@@ -8,12 +8,14 @@ import type { CertificateReport } from '../eidas/types.js';
 import type { RegisterCheck } from '../register/service.js';
 import type { ScoreResult } from '../questionnaire/service.js';
 import type {
+  ApplicationOrigin,
   ApplicationState,
   AutoApprovalResult,
   CertificateKind,
   ChangeTargetType,
   Conditions,
   DecisionKind,
+  FastLaneFacts,
   Holder,
   OrganisationProfile,
   PartnerStatus,
@@ -34,6 +36,9 @@ export interface ApplicationRecord {
   id: string;
   applicantId: string;
   applicantEmail: string;
+  origin: ApplicationOrigin;
+  /** Fast lane only: what was read from the QWAC; `profile` stays null. */
+  fastLane: FastLaneFacts | null;
   state: ApplicationState;
   track: Track | null;
   profile: OrganisationProfile | null;
@@ -163,10 +168,13 @@ export interface PartnerRecord {
   qsealSha256: string | null;
   approvedAt: string;
   updatedAt: string;
+  /** Read from the partner's application (not a column of its own). */
+  origin: ApplicationOrigin;
 }
 
 export interface ApplicationQuery {
   applicantId?: string;
+  origin?: ApplicationOrigin;
   states?: ApplicationState[];
   track?: Track;
   riskTier?: RiskTier;
@@ -208,9 +216,12 @@ export interface PartnersRepository {
   insertDecision(rec: DecisionRecord): Promise<void>;
   listDecisions(applicationId: string): Promise<DecisionRecord[]>;
 
-  insertPartner(rec: PartnerRecord): Promise<void>;
+  /** `origin` comes from the application; it is not written here. */
+  insertPartner(rec: Omit<PartnerRecord, 'origin'>): Promise<void>;
   getPartner(id: string): Promise<PartnerRecord | null>;
   partnerForApplication(applicationId: string): Promise<PartnerRecord | null>;
+  /** Exact organizationIdentifier; the most recently approved partner when there are several. */
+  partnerForOrganization(organizationIdentifier: string): Promise<PartnerRecord | null>;
   listPartners(): Promise<PartnerRecord[]>;
   updatePartner(
     id: string,

@@ -7,13 +7,16 @@
  *   the transaction fails.
  * - Applicant methods load by (id, applicant) and answer "not found" for anyone else's application, exactly
  *   as for an id that does not exist. Staff methods check the kind and, for decisions, the role.
+ * - System methods (client registration, the token guard, certificate lifecycle) take no actor: partner
+ *   look-ups, status-change listeners run inside the change's transaction, automatic suspension, and the
+ *   regulated fast lane, which creates an approved application and partner from a QWAC alone.
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor, AuditService } from '../audit/service.js';
 import { AppError, InputError, NotFoundError } from '../errors.js';
 import { readCertificates } from '../eidas/input.js';
 import type { EidasService } from '../eidas/service.js';
-import type { CertificateReport } from '../eidas/types.js';
+import type { CertificateReport, OrganizationIdentifier } from '../eidas/types.js';
 import type { Logger } from '../logger.js';
 import {
   applicableQuestions,
@@ -36,9 +39,13 @@ import type { Transactor } from '../store/transaction.js';
 import {
   AUTO_APPROVAL_POLICY_VERSION,
   autoApprovalChecks,
+  autoRegisterAuthorised,
   consistencyFindings,
+  ROLE_TO_PSD2,
+  subjectAttribute,
   submissionBlockers,
   type CheckInput,
+  type NamedResult,
 } from './checks.js';
 import {
   certificatePassword,
@@ -99,9 +106,13 @@ import {
   type Conditions,
   type Decision,
   type EvidenceSummary,
+  type FastLaneFacts,
+  type FastLaneInput,
   type Holder,
   type OrganisationProfile,
   type PartnersService,
+  type PartnerStatusChange,
+  type PartnerStatusListener,
   type PartnerView,
   type RequestedRole,
   type StaffRole,
@@ -130,6 +141,30 @@ export const PARTNERS_LIMITS = {
 } as const;
 
 const SYSTEM_ACTOR: ActorRecord = { type: 'system', id: null, label: `policy ${AUTO_APPROVAL_POLICY_VERSION}` };
+
+/** The policy under which the registration fast lane approves an organisation. */
+export const FAST_LANE_POLICY_VERSION = 'regulated-fast-lane/2026.1';
+const FAST_LANE_POLICY_ACTOR: ActorRecord = { type: 'system', id: null, label: `policy ${FAST_LANE_POLICY_VERSION}` };
+/** Who created a fast-lane application: client registration, not a person. */
+const FAST_LANE_SOURCE_ACTOR: ActorRecord = { type: 'system', id: null, label: 'client registration (fast lane)' };
+/**
+ * The owner columns of a fast-lane application. No account has this id (account ids are UUIDs), and the
+ * applicant methods refuse any application whose origin is not `portal` anyway.
+ */
+export const FAST_LANE_APPLICANT = { id: 'fast-lane', email: 'registered by API (fast lane)' } as const;
+
+/** A refusal of the fast lane: the failed checks by name, in plain words. Nothing was written. */
+export class FastLaneRefusedError extends AppError {
+  constructor(readonly failed: NamedResult[], detail: string) {
+    super(
+      'partners.fast_lane_refused',
+      403,
+      `The portal cannot approve this organisation automatically: ${failed.map((c) => c.message).join(' ')} Apply in the partner portal instead.`,
+      { detail },
+    );
+  }
+}
+
 const DAY_MS = 86_400_000;
 const KIND_WORDS: Record<CertificateKind, string> = { qwac: 'QWAC', qseal: 'QSealC' };
 
@@ -144,6 +179,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
   const now = deps.now ?? (() => new Date());
   const iso = () => now().toISOString();
 
+  const statusListeners = new Set<PartnerStatusListener>();
   const questionnaires = new Map<string, Questionnaire>();
   function questionnaire(version: string): Questionnaire {
     let q = questionnaires.get(version);
@@ -169,7 +205,10 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
   async function loadOwn(applicant: ActorRef, applicationId: string): Promise<ApplicationRecord> {
     const app = typeof applicationId === 'string' && applicationId.length <= 100 ? await repo.getApplication(applicationId) : null;
     // Same answer for "not yours" and "does not exist": ids are not an oracle.
-    if (!app || applicant.kind !== 'applicant' || app.applicantId !== applicant.id) throw new NotFoundError('No such application.');
+    // A fast-lane application has no applicant: it is the bank's record, never an applicant's to read or edit.
+    if (!app || applicant.kind !== 'applicant' || app.origin !== 'portal' || app.applicantId !== applicant.id) {
+      throw new NotFoundError('No such application.');
+    }
     return app;
   }
 
@@ -190,6 +229,17 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
 
   function contextOf(profile: OrganisationProfile | null): QuestionnaireContext {
     return { track: profile?.track ?? 'partner', roles: profile ? [...profile.requestedRoles] : [] };
+  }
+
+  /** The questionnaire context of any application: a fast-lane one is regulated, with the roles it asked for. */
+  function contextOfApp(app: ApplicationRecord): QuestionnaireContext {
+    if (app.fastLane) return { track: 'regulated', roles: [...app.fastLane.requestedRoles] };
+    return contextOf(app.profile);
+  }
+
+  /** The legal name and roles an application stands for: declared in the profile, or read by the fast lane. */
+  function declared(app: ApplicationRecord): { legalName: string; requestedRoles: RequestedRole[] } | null {
+    return app.profile ?? app.fastLane;
   }
 
   function evidenceStates(evidence: EvidenceRecord[]): Record<string, EvidenceState> {
@@ -272,11 +322,11 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
 
   /** The partner an approved application becomes (same transaction as the approval). */
   async function createPartner(app: ApplicationRecord, conditions: Conditions | null, actor: ActorRecord, at: string, ip: string | null) {
-    const profile = app.profile!;
+    const profile = declared(app)!;
     const certs = await repo.currentCertificates(app.id);
     const qwac = certs.find((c) => c.kind === 'qwac') ?? null;
     const qseal = certs.find((c) => c.kind === 'qseal') ?? null;
-    const partner: PartnerRecord = {
+    const partner: Omit<PartnerRecord, 'origin'> = {
       id: randomUUID(),
       applicationId: app.id,
       applicantId: app.applicantId,
@@ -350,6 +400,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       approvedAt: p.approvedAt,
       organizationIdentifier: p.organizationIdentifier,
       qwacSha256: p.qwacSha256,
+      origin: p.origin,
     };
   }
 
@@ -376,6 +427,9 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       case 'awaiting_second_approval':
         return { holder, text: 'Waiting for a second approver' };
       case 'approved':
+        if (app.origin === 'registration_fast_lane') {
+          return { holder, text: 'Approved by policy when the organisation registered a client (fast lane)' };
+        }
         return { holder, text: 'Approved: your organisation can now register its software' };
       case 'conditionally_approved':
         return { holder, text: 'Approved with conditions: complete the remediation items by their due dates' };
@@ -397,7 +451,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       repo.partnerForApplication(app.id),
     ]);
     const q = questionnaire(app.questionnaireVersion);
-    const ctx = contextOf(app.profile);
+    const ctx = contextOfApp(app);
     const typedAnswers = answers as Answers;
     const states = evidenceStates(evidence);
     const questions: QuestionView[] = applicableQuestions(q, ctx, typedAnswers);
@@ -447,6 +501,8 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       id: app.id,
       applicantId: app.applicantId,
       applicantEmail: app.applicantEmail,
+      origin: app.origin,
+      fastLane: app.fastLane,
       state: app.state,
       track: app.track,
       createdAt: app.createdAt,
@@ -493,8 +549,9 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     const certs = app.state === 'draft' ? await repo.currentCertificates(app.id) : [];
     return {
       id: app.id,
-      legalName: app.profile?.legalName ?? null,
+      legalName: declared(app)?.legalName ?? null,
       applicantEmail: app.applicantEmail,
+      origin: app.origin,
       state: app.state,
       track: app.track,
       riskTier: app.riskTier,
@@ -572,6 +629,8 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
         id: randomUUID(),
         applicantId: applicant.id,
         applicantEmail: applicant.label,
+        origin: 'portal',
+        fastLane: null,
         state: 'draft',
         track: null,
         profile: null,
@@ -611,7 +670,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     },
 
     async listForApplicant(applicantId) {
-      const apps = await repo.listApplications({ applicantId, order: 'newest' });
+      const apps = await repo.listApplications({ applicantId, origin: 'portal', order: 'newest' });
       return Promise.all(apps.map(listItem));
     },
 
@@ -1151,13 +1210,13 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
         throw new InputError('Choose a reason.', [{ path: 'reasonCode', message: 'Choose one of the listed reasons.' }]);
       }
       const text = boundedText(input?.text, 'text', { required: true });
-      return changePartner(staff, partnerId, 'suspend', reasonCode, text!);
+      return changePartner(actorOf(staff), staff.ip ?? null, partnerId, 'suspend', reasonCode, text!);
     },
 
     async reinstatePartner(staff, partnerId, input) {
       requireStaff(staff, ['approver'], 'reinstate partners');
       const text = boundedText(input?.text, 'text', { required: true });
-      return changePartner(staff, partnerId, 'reinstate', null, text!);
+      return changePartner(actorOf(staff), staff.ip ?? null, partnerId, 'reinstate', null, text!);
     },
 
     async listPartners(staff) {
@@ -1191,7 +1250,215 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       });
       return buildView(app, 'staff');
     },
+
+    // --- system ----------------------------------------------------------------------------------------
+
+    async getPartner(partnerId) {
+      const p = await loadPartner(partnerId);
+      return p ? partnerView(p) : null;
+    },
+
+    async partnerForOrganization(organizationIdentifier) {
+      if (typeof organizationIdentifier !== 'string' || organizationIdentifier === '' || organizationIdentifier.length > 200) return null;
+      const p = await repo.partnerForOrganization(organizationIdentifier);
+      return p ? partnerView(p) : null;
+    },
+
+    onPartnerStatusChange(listener) {
+      // A wrapper per call: the same function registered twice is two subscriptions, each removed once.
+      const entry: PartnerStatusListener = (change) => listener(change);
+      statusListeners.add(entry);
+      return () => {
+        statusListeners.delete(entry);
+      };
+    },
+
+    async suspendPartnerAutomatically(partnerId, input) {
+      const reasonCode = typeof input?.reasonCode === 'string' ? input.reasonCode : '';
+      if (!SUSPENSION_REASONS.some((r) => r.code === reasonCode)) {
+        throw new InputError('Unknown suspension reason.', [{ path: 'reasonCode', message: 'Use a code of SUSPENSION_REASONS.' }]);
+      }
+      const text = boundedText(input?.text, 'text', { required: true });
+      const source = boundedText(input?.source, 'source', { required: true, max: 200 });
+      return changePartner({ type: 'system', id: null, label: source! }, null, partnerId, 'suspend', reasonCode, text!, {
+        automatic: { source: source! },
+      });
+    },
+
+    async registerRegulatedPartner(input) {
+      return registerFastLane(input);
+    },
   };
+
+  // --- the regulated fast lane ---------------------------------------------------------------------------
+
+  /**
+   * The regulated track's automatic approval, for a TPP that registers a client before (or instead of)
+   * applying: the same certificate and register policy, with the QWAC as the only source of facts. All
+   * checks run before the transaction (the register look-up included); the transaction writes the
+   * application, its certificate, timeline, decision, the partner and the audit events together.
+   */
+  async function registerFastLane(input: FastLaneInput): Promise<PartnerView> {
+    const facts = fastLaneFacts(input);
+    const certChecks = FAST_LANE_CERTIFICATE_CHECKS.map((check) => check(facts));
+    const oi = facts.oi;
+    const certOk = certChecks.every((c) => c.ok);
+    if (certOk && oi) {
+      const existing = await repo.partnerForOrganization(oi.raw);
+      if (existing) return partnerView(existing);
+    }
+    const register = oi && facts.ncaId && facts.legalName !== null ? await fastLaneRegisterCheck(oi, facts) : null;
+    const checks = [...certChecks, ...FAST_LANE_REGISTER_CHECKS.map((check) => check({ register }))];
+    const failed = checks.filter((c) => !c.ok);
+    if (failed.length > 0 || !oi || facts.ncaId === null || facts.legalName === null || facts.leaf === null) {
+      throw new FastLaneRefusedError(
+        failed,
+        `fast lane refused: ${failed.map((c) => c.name).join(', ')}; organizationIdentifier ${oi?.raw ?? '-'}; sha256 ${facts.report?.sha256 ?? '-'}`,
+      );
+    }
+    const report = facts.report!;
+    const leaf = facts.leaf;
+    const ip = facts.ip;
+    const ncaId = facts.ncaId;
+    const legalName = facts.legalName;
+
+    return tx.run(async () => {
+      // Two registrations of one organisation at once: the second finds the first one's partner here.
+      const raced = await repo.partnerForOrganization(oi.raw);
+      if (raced) return partnerView(raced);
+      const at = iso();
+      const fastLane: FastLaneFacts = {
+        legalName,
+        country: oi.country,
+        ncaId,
+        authorisationNumber: oi.authorisationNumber,
+        organizationIdentifier: oi.raw,
+        requestedRoles: [...facts.roles],
+        contacts: null,
+        ip,
+        registeredAt: at,
+      };
+      const autoApproval: AutoApprovalRecord = { policyVersion: FAST_LANE_POLICY_VERSION, at, passed: true, checks };
+      const app: ApplicationRecord = {
+        id: randomUUID(),
+        applicantId: FAST_LANE_APPLICANT.id,
+        applicantEmail: FAST_LANE_APPLICANT.email,
+        origin: 'registration_fast_lane',
+        fastLane,
+        state: 'submitted',
+        track: 'regulated',
+        profile: null,
+        questionnaireVersion: CURRENT_QUESTIONNAIRE_VERSION,
+        reviewer: null,
+        firstApprover: null,
+        score: null,
+        riskTier: null,
+        policyVersion: null,
+        conditions: null,
+        register,
+        autoApproval,
+        createdAt: at,
+        updatedAt: at,
+        submittedAt: at,
+        decidedAt: null,
+      };
+      await repo.insertApplication(app);
+      await repo.insertCertificate({
+        id: randomUUID(),
+        applicationId: app.id,
+        kind: 'qwac',
+        der: leaf,
+        chain: facts.chain,
+        sha256: report.sha256,
+        report,
+        current: true,
+        uploadedAt: at,
+        uploadedBy: FAST_LANE_APPLICANT.id,
+      });
+      await repo.insertTransition({
+        id: randomUUID(),
+        applicationId: app.id,
+        from: null,
+        to: 'submitted',
+        event: 'fast_lane_register',
+        actor: FAST_LANE_SOURCE_ACTOR,
+        holder: HOLDER.submitted,
+        reasonCode: null,
+        text:
+          `Created by the fast lane: the QWAC of ${oi.raw} was presented at client registration` +
+          `${ip ? ` from ${ip}` : ''}, without a portal application. No profile, contacts or questionnaire were provided.`,
+        at,
+      });
+      await audit.record({
+        actor: FAST_LANE_SOURCE_ACTOR,
+        action: 'application.submitted',
+        subject: { type: 'application', id: app.id },
+        data: {
+          origin: app.origin,
+          track: 'regulated',
+          organizationIdentifier: oi.raw,
+          requestedRoles: fastLane.requestedRoles,
+          qwacSha256: report.sha256,
+          registerStatus: register?.status ?? null,
+          autoApproval: { passed: true, failed: [] },
+        },
+        ip,
+      });
+      await move(app, 'auto_approve', FAST_LANE_POLICY_ACTOR, {
+        at,
+        text: 'All fast-lane checks passed: certificate, organizationIdentifier, PSD2 roles, NCA register and services.',
+        patch: { decidedAt: at },
+      });
+      await insertDecision({
+        applicationId: app.id,
+        partnerId: null,
+        kind: 'auto_approve',
+        actor: FAST_LANE_POLICY_ACTOR,
+        at,
+        policyVersion: FAST_LANE_POLICY_VERSION,
+        riskTier: null,
+        reasonCode: null,
+        text: checks.map((c) => c.message).join(' '),
+        conditions: null,
+      });
+      await record(FAST_LANE_POLICY_ACTOR, 'application.auto_approved', { type: 'application', id: app.id }, {
+        policyVersion: FAST_LANE_POLICY_VERSION,
+        checks: checks.map((c) => c.name),
+      });
+      const partner = await createPartner(app, null, FAST_LANE_POLICY_ACTOR, at, ip);
+      await audit.record({
+        actor: FAST_LANE_POLICY_ACTOR,
+        action: 'partner.fast_lane.created',
+        subject: { type: 'partner', id: partner.id },
+        data: {
+          applicationId: app.id,
+          organizationIdentifier: oi.raw,
+          allowedRoles: partner.allowedRoles,
+          qwacSha256: report.sha256,
+          policyVersion: FAST_LANE_POLICY_VERSION,
+          registerSnapshot: register?.snapshot?.sha256 ?? null,
+        },
+        ip,
+      });
+      return partnerView((await repo.getPartner(partner.id))!);
+    });
+  }
+
+  async function fastLaneRegisterCheck(oi: OrganizationIdentifier, facts: FastLaneContext): Promise<RegisterCheck | null> {
+    try {
+      return await register.check({
+        ncaId: facts.ncaId!,
+        authorisationNumber: oi.authorisationNumber,
+        legalName: facts.legalName!,
+        country: oi.country,
+        roles: [...facts.roles],
+      });
+    } catch (err) {
+      // As for auto-approval: a failing look-up only rules out approval by policy.
+      logger.warn({ err }, 'register check failed (fast lane)');
+      return null;
+    }
+  }
 
   async function firstApproval(
     app: ApplicationRecord,
@@ -1250,18 +1517,21 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
   }
 
   async function changePartner(
-    staff: ActorRef,
+    actor: ActorRecord,
+    ip: string | null,
     partnerId: string,
     event: 'suspend' | 'reinstate',
     reasonCode: string | null,
     text: string,
+    opts: { automatic?: { source: string } } = {},
   ): Promise<PartnerView> {
     return tx.run(async () => {
-      const partner = typeof partnerId === 'string' ? await repo.getPartner(partnerId) : null;
+      const partner = await loadPartner(partnerId);
       if (!partner) throw new NotFoundError('No such partner.');
+      // Automatic suspension is idempotent: a second report of the same revoked certificate changes nothing.
+      if (opts.automatic && event === 'suspend' && partner.status === 'suspended') return partnerView(partner);
       const status = nextPartnerStatus(partner.status, event);
       const at = iso();
-      const actor = actorOf(staff);
       await repo.updatePartner(partner.id, {
         status,
         statusReasonCode: reasonCode,
@@ -1281,12 +1551,33 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
         text,
         conditions: null,
       });
-      await record(staff, event === 'suspend' ? 'partner.suspended' : 'partner.reinstated', { type: 'partner', id: partner.id }, {
-        applicationId: partner.applicationId,
-        reasonCode,
+      await audit.record({
+        actor: { type: actor.type, id: actor.id, label: actor.label },
+        action: event === 'suspend' ? 'partner.suspended' : 'partner.reinstated',
+        subject: { type: 'partner', id: partner.id },
+        data: {
+          applicationId: partner.applicationId,
+          reasonCode,
+          ...(opts.automatic ? { automatic: true, source: opts.automatic.source } : {}),
+        },
+        ip,
       });
+      // Last, in the same transaction: what listeners write (revoked grants) commits with the change, and a
+      // listener that throws undoes it.
+      const change: PartnerStatusChange = {
+        partnerId: partner.id,
+        status,
+        previous: partner.status,
+        reasonCode,
+        actor: { type: actor.type, id: actor.id, label: actor.label },
+      };
+      for (const listener of [...statusListeners]) await listener({ ...change, actor: { ...change.actor } });
       return partnerView((await repo.getPartner(partner.id))!);
     });
+  }
+
+  async function loadPartner(partnerId: unknown): Promise<PartnerRecord | null> {
+    return typeof partnerId === 'string' && partnerId.length > 0 && partnerId.length <= 100 ? repo.getPartner(partnerId) : null;
   }
 
   async function validateChangeItems(
@@ -1357,6 +1648,156 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
 
   return service;
 }
+
+// --- fast-lane checks ----------------------------------------------------------------------------------------
+
+/** What the fast lane reads from its input, each part null when absent or unusable. */
+interface FastLaneContext {
+  leaf: Uint8Array | null;
+  chain: Uint8Array[];
+  report: CertificateReport | null;
+  /** The requested roles, deduplicated, in REQUESTED_ROLES order; `rolesValid` false when any was unknown. */
+  roles: RequestedRole[];
+  rolesValid: boolean;
+  /** The report's organizationIdentifier when it is a PSD one (scheme PSD, an NCA); null otherwise. */
+  oi: OrganizationIdentifier | null;
+  /** `DE-BAFIN`, from the PSD organizationIdentifier. */
+  ncaId: string | null;
+  /** Subject O of the QWAC. */
+  legalName: string | null;
+  ip: string | null;
+}
+
+const FAST_LANE_MAX_DERS = 10;
+
+/** Reads the (system-supplied, still bounded) input; never throws, the checks say what is missing. */
+function fastLaneFacts(input: FastLaneInput): FastLaneContext {
+  const raw = (input ?? {}) as Partial<FastLaneInput>;
+  const ders = Array.isArray(raw.qwac?.ders) ? raw.qwac.ders : [];
+  const usable =
+    ders.length > 0 &&
+    ders.length <= FAST_LANE_MAX_DERS &&
+    ders.every((d) => d instanceof Uint8Array && d.length > 0) &&
+    ders.reduce((n, d) => n + d.length, 0) <= CERTIFICATE_MAX_BYTES;
+  const report = raw.qwac?.report && typeof raw.qwac.report === 'object' ? raw.qwac.report : null;
+  const requested: unknown[] = Array.isArray(raw.requestedRoles) ? raw.requestedRoles : [];
+  const roles = REQUESTED_ROLES.filter((r) => requested.includes(r));
+  const rolesValid = requested.length > 0 && requested.length <= 10 && requested.every((r) => (REQUESTED_ROLES as readonly unknown[]).includes(r));
+  const o = report?.organizationIdentifier ?? null;
+  const oi = o && o.scheme === 'PSD' && o.nca !== null && o.authorisationNumber.trim() !== '' ? o : null;
+  const name = report && typeof report.subject === 'string' ? subjectAttribute(report.subject, 'O') : null;
+  const ip = typeof raw.ip === 'string' && raw.ip !== '' && raw.ip.length <= 100 ? raw.ip : null;
+  return {
+    leaf: usable ? new Uint8Array(ders[0]!) : null,
+    chain: usable ? ders.slice(1).map((d) => new Uint8Array(d)) : [],
+    report,
+    roles,
+    rolesValid,
+    oi,
+    ncaId: oi ? `${oi.country}-${oi.nca}` : null,
+    legalName: name && name.length <= 300 ? name : null,
+    ip,
+  };
+}
+
+type FastLaneCheck = (ctx: FastLaneContext) => NamedResult;
+
+const result = (name: string, ok: boolean, pass: string, failure: string): NamedResult => ({ name, ok, message: ok ? pass : failure });
+
+/** At least one role was requested, each AIS, PIS or CBPII. */
+export const fastLaneRolesRequested: FastLaneCheck = (c) =>
+  result('roles_requested', c.rolesValid, `Requested roles: ${c.roles.join(', ')}.`, 'The registration must request one or more of the roles AIS, PIS and CBPII.');
+
+/** The report describes the certificate that was presented (the caller validated it). */
+export const fastLaneCertificateMatches: FastLaneCheck = (c) =>
+  result(
+    'certificate_present',
+    c.leaf !== null && c.report !== null && c.report.sha256 === sha256Hex(c.leaf),
+    'The presented certificate is the one its validation report describes.',
+    c.leaf === null ? 'No usable client certificate was presented.' : 'The validation report does not describe the presented certificate.',
+  );
+
+export const fastLaneCertificatePasses: FastLaneCheck = (c) => {
+  const errors = (c.report?.findings ?? []).filter((f) => f.severity === 'error');
+  const why = errors.slice(0, 3).map((f) => f.message).join(' ');
+  return result(
+    'certificate_pass',
+    c.report?.verdict === 'pass',
+    'The certificate passes validation.',
+    `The certificate does not pass validation${why ? `: ${why}` : '.'}`,
+  );
+};
+
+export const fastLaneCertificateIsQwac: FastLaneCheck = (c) =>
+  result(
+    'certificate_qwac',
+    c.report?.type === 'QWAC',
+    'The certificate is a QWAC.',
+    c.report?.type === 'QSealC' ? 'The certificate is a QSealC, not a QWAC.' : 'The certificate is not a QWAC (qualified website authentication certificate).',
+  );
+
+export const fastLaneOrganisationIdentifier: FastLaneCheck = (c) => {
+  const o = c.report?.organizationIdentifier ?? null;
+  return result(
+    'organization_identifier_psd',
+    c.oi !== null,
+    `The certificate names the authorisation ${c.oi?.raw ?? ''} (PSD2 organizationIdentifier).`,
+    `The certificate has no PSD2 organizationIdentifier (PSDXX-NCA-number)${o ? `: it reads “${o.raw}”` : ''}.`,
+  );
+};
+
+export const fastLaneOrganisationName: FastLaneCheck = (c) =>
+  result('organisation_name', c.legalName !== null, `The certificate names the organisation “${c.legalName ?? ''}”.`, 'The certificate carries no organisation name (subject O).');
+
+/** The certificate's PSD2 roles cover every requested one (AIS→PSP_AI, PIS→PSP_PI, CBPII→PSP_IC). */
+export const fastLaneCertificateRoles: FastLaneCheck = (c) => {
+  const held = new Set(c.report?.psd2?.roles ?? []);
+  const missing = c.roles.filter((r) => !held.has(ROLE_TO_PSD2[r]));
+  return result(
+    'certificate_roles_cover',
+    c.rolesValid && missing.length === 0,
+    'The certificate carries the PSD2 role of every requested service.',
+    missing.length === 0
+      ? 'The requested roles could not be compared with the certificate.'
+      : `The certificate does not carry the PSD2 role${missing.length > 1 ? 's' : ''} ${missing
+          .map((r) => `${ROLE_TO_PSD2[r]} (${r})`)
+          .join(', ')} (it has: ${c.report?.psd2 ? c.report.psd2.roles.join(', ') || 'none' : 'no PSD2 statement'}).`,
+  );
+};
+
+export const FAST_LANE_CERTIFICATE_CHECKS: readonly FastLaneCheck[] = [
+  fastLaneRolesRequested,
+  fastLaneCertificateMatches,
+  fastLaneCertificatePasses,
+  fastLaneCertificateIsQwac,
+  fastLaneOrganisationIdentifier,
+  fastLaneOrganisationName,
+  fastLaneCertificateRoles,
+];
+
+type FastLaneRegisterCheck = (ctx: { register: RegisterCheck | null }) => NamedResult;
+
+/** The auto-approval's own register policy: an active authorisation, no error, no name or NCA-code doubt. */
+export const fastLaneRegisterAuthorised: FastLaneRegisterCheck = ({ register }) =>
+  autoRegisterAuthorised({ profile: null, certificates: { qwac: null, qseal: null }, consistency: [], register });
+
+/** The register lists every requested service; CBPII has no service code, so policy cannot confirm it. */
+export const fastLaneServicesCoverRoles: FastLaneRegisterCheck = ({ register }) => {
+  const problems = (register?.findings ?? []).filter(
+    (f) => f.code === 'register.service_missing' || f.code === 'register.cbpii_no_service_code',
+  );
+  const ok = register !== null && register.entry !== null && problems.length === 0;
+  return result(
+    'services_cover_roles',
+    ok,
+    'The register lists every requested service.',
+    problems.length > 0
+      ? problems.map((f) => f.message).join(' ')
+      : 'The register services could not be compared with the requested roles.',
+  );
+};
+
+export const FAST_LANE_REGISTER_CHECKS: readonly FastLaneRegisterCheck[] = [fastLaneRegisterAuthorised, fastLaneServicesCoverRoles];
 
 function isIsoDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;

@@ -33,6 +33,13 @@ export const STAFF_ROLES = ['reviewer', 'approver', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
 export type PartnerStatus = 'active' | 'suspended';
+
+/**
+ * How an application came to exist: an applicant's portal application, or the regulated fast lane (a TPP
+ * registered an OAuth client with a valid QWAC of an authorised organisation, without applying first).
+ */
+export const APPLICATION_ORIGINS = ['portal', 'registration_fast_lane'] as const;
+export type ApplicationOrigin = (typeof APPLICATION_ORIGINS)[number];
 export type CertificateKind = 'qwac' | 'qseal';
 /** Who must act next: the bank's officers, the applicant, or nobody (a final state). */
 export type Holder = 'bank' | 'applicant' | 'none';
@@ -167,6 +174,48 @@ export interface PartnerView {
   organizationIdentifier: string | null;
   /** SHA-256 (hex) of the approved QWAC's DER. */
   qwacSha256: string | null;
+  /** Where the partner came from: a portal application or the registration fast lane. */
+  origin: ApplicationOrigin;
+}
+
+/** A partner's status changed (suspend, reinstate, automatic suspension); see `onPartnerStatusChange`. */
+export interface PartnerStatusChange {
+  partnerId: string;
+  status: PartnerStatus;
+  previous: PartnerStatus;
+  reasonCode: string | null;
+  actor: Actor;
+}
+
+export type PartnerStatusListener = (change: PartnerStatusChange) => Promise<void> | void;
+
+/**
+ * What the fast lane knew when it created an application. Every field is read from the QWAC (or is what the
+ * registration requested), none was declared by a person: there is no applicant, and no contacts.
+ */
+export interface FastLaneFacts {
+  /** Subject O of the QWAC. */
+  legalName: string;
+  /** Country of the NCA, from the organizationIdentifier. */
+  country: string;
+  /** `DE-BAFIN`, from the organizationIdentifier. */
+  ncaId: string;
+  authorisationNumber: string;
+  organizationIdentifier: string;
+  requestedRoles: RequestedRole[];
+  /** Always null: nobody gave contacts; officers see "not provided: registered through the fast lane". */
+  contacts: null;
+  /** Address of the registration request, when known. */
+  ip: string | null;
+  registeredAt: string;
+}
+
+/** The input of the regulated fast lane: the presented QWAC (validated by the caller) and the roles asked for. */
+export interface FastLaneInput {
+  /** The QWAC first, then the chain that came with it, as DER. */
+  qwac: { ders: Uint8Array[]; report: CertificateReport };
+  requestedRoles: RequestedRole[];
+  ip?: string | null;
 }
 
 /** The regulated track's automatic checks at submission (product-features.md §0). */
@@ -181,8 +230,13 @@ export interface AutoApprovalResult {
 
 export interface ApplicationView {
   id: string;
+  /** For a fast-lane application: `fast-lane` (no person; no applicant can read or change it). */
   applicantId: string;
   applicantEmail: string;
+  /** A portal application, or one the registration fast lane created. */
+  origin: ApplicationOrigin;
+  /** Fast lane only: what was read from the QWAC (`profile` is null: nobody declared one). */
+  fastLane: FastLaneFacts | null;
   state: ApplicationState;
   /** Null until the profile is saved. */
   track: Track | null;
@@ -221,6 +275,7 @@ export interface ApplicationListItem {
   id: string;
   legalName: string | null;
   applicantEmail: string;
+  origin: ApplicationOrigin;
   state: ApplicationState;
   track: Track | null;
   riskTier: RiskTier | null;
@@ -302,4 +357,33 @@ export interface PartnersService {
   listPartners(staff: ActorRef): Promise<PartnerView[]>;
   /** A reviewer marks an evidence file as checked (under review only); the score is recomputed. */
   verifyEvidence(staff: ActorRef, applicationId: string, evidenceId: string): Promise<ApplicationView>;
+
+  // --- system (no signed-in actor: the token guard, client registration, certificate lifecycle) ---
+  /** The partner by id; null when unknown. */
+  getPartner(partnerId: string): Promise<PartnerView | null>;
+  /**
+   * The partner whose approved QWAC carries exactly this organizationIdentifier (`PSDDE-BAFIN-152645`);
+   * the most recently approved one when there are several (a reapplication). Null when none.
+   */
+  partnerForOrganization(organizationIdentifier: string): Promise<PartnerView | null>;
+  /**
+   * Called inside the transaction of every partner status change (suspend, reinstate, automatic
+   * suspension), after the partner row and its decision and audit event are written: what a listener
+   * writes commits with the change, and a listener that throws rolls the whole change back. Listeners run
+   * one after the other in registration order; no network I/O in them. Returns an unsubscribe function.
+   */
+  onPartnerStatusChange(listener: PartnerStatusListener): () => void;
+  /**
+   * System-initiated suspension (a revoked QWAC, a withdrawn authorisation): actor
+   * `{type: 'system', id: null, label: source}`, reason code from SUSPENSION_REASONS. Already suspended:
+   * returns the partner unchanged and records nothing. NotFoundError for an unknown partner.
+   */
+  suspendPartnerAutomatically(partnerId: string, input: { reasonCode: string; text: string; source: string }): Promise<PartnerView>;
+  /**
+   * The regulated fast lane: a valid QWAC of an organisation the NCA register shows authorised for the
+   * requested roles creates an approved regulated-track application and its partner, by policy
+   * `regulated-fast-lane/2026.1`, in one transaction. Returns the existing partner when one already holds
+   * the organizationIdentifier. Refused: AppError `partners.fast_lane_refused` (403), nothing written.
+   */
+  registerRegulatedPartner(input: FastLaneInput): Promise<PartnerView>;
 }

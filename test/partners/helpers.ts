@@ -12,7 +12,9 @@ import { createAuditService, type AuditService } from '../../src/audit/service.j
 import { loadConfig } from '../../src/config.js';
 import { issueCertificate } from '../../src/devpki/builder.js';
 import type { DevPki } from '../../src/devpki/generate.js';
+import { readCertificates } from '../../src/eidas/input.js';
 import { createEidasService, type EidasService } from '../../src/eidas/service.js';
+import type { CertificateReport } from '../../src/eidas/types.js';
 import type { x509 } from '../../src/eidas/x509.js';
 import { createLogger } from '../../src/logger.js';
 import { createPartnersService, type PartnersServiceDeps } from '../../src/partners/service.js';
@@ -247,4 +249,15 @@ export function auditActions(db: Db, since = 0): string[] {
 
 export function auditHead(db: Db): number {
   return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS n FROM audit_events').get() as { n: number }).n;
+}
+
+/**
+ * A certificate as the mutual-TLS side presents it to the partners service: its DERs (leaf first) and the
+ * engine's report, validated as a QWAC (what `registerRegulatedPartner` receives from client registration).
+ */
+export async function presentedQwac(eidas: EidasService, upload: UploadedFile): Promise<{ ders: Uint8Array[]; report: CertificateReport }> {
+  const read = readCertificates(upload.bytes);
+  if (!read.ok) throw new Error(`unreadable test certificate: ${read.finding.message}`);
+  const report = await eidas.validate(Buffer.concat(read.ders.map((d) => Buffer.from(d))), { expect: 'qwac' });
+  return { ders: read.ders, report };
 }

@@ -18,6 +18,7 @@ import type {
   TransitionRecord,
 } from '../../partners/repository.js';
 import type {
+  ApplicationOrigin,
   ApplicationState,
   CertificateKind,
   ChangeTargetType,
@@ -32,6 +33,8 @@ interface ApplicationRow {
   id: string;
   applicant_id: string;
   applicant_email: string;
+  origin: string;
+  fast_lane: string | null;
   state: string;
   track: string | null;
   legal_name: string | null;
@@ -141,6 +144,8 @@ interface PartnerRow {
   qseal_sha256: string | null;
   approved_at: string;
   updated_at: string;
+  /** From the application (joined). */
+  origin: string;
 }
 
 function json(value: unknown): string | null {
@@ -160,6 +165,8 @@ function toApplication(r: ApplicationRow): ApplicationRecord {
     id: r.id,
     applicantId: r.applicant_id,
     applicantEmail: r.applicant_email,
+    origin: r.origin as ApplicationOrigin,
+    fastLane: parse(r.fast_lane),
     state: r.state as ApplicationState,
     track: r.track as Track | null,
     profile: parse(r.profile),
@@ -272,8 +279,12 @@ function toPartner(r: PartnerRow): PartnerRecord {
     qsealSha256: r.qseal_sha256,
     approvedAt: r.approved_at,
     updatedAt: r.updated_at,
+    origin: r.origin as ApplicationOrigin,
   };
 }
+
+/** Partner rows with the origin of their application. */
+const PARTNER_SELECT = 'SELECT p.*, a.origin AS origin FROM partners p JOIN applications a ON a.id = p.application_id';
 
 /** Application patch field → column and how to write it. */
 const PATCH_COLUMNS: Record<keyof ApplicationPatch, (v: never) => Record<string, unknown>> = {
@@ -304,10 +315,11 @@ const ORDER: Record<ApplicationQuery['order'], string> = {
 export function createSqlitePartnersRepository(db: Db): PartnersRepository {
   const s = {
     insertApplication: db.prepare(`INSERT INTO applications
-      (id, applicant_id, applicant_email, state, track, legal_name, profile, questionnaire_version, reviewer_id,
-       reviewer_label, first_approver_id, first_approver_label, score, risk_tier, policy_version, conditions,
+      (id, applicant_id, applicant_email, origin, fast_lane, state, track, legal_name, profile, questionnaire_version,
+       reviewer_id, reviewer_label, first_approver_id, first_approver_label, score, risk_tier, policy_version, conditions,
        register_check, auto_approval, created_at, updated_at, submitted_at, decided_at)
-      VALUES (@id, @applicant_id, @applicant_email, @state, @track, @legal_name, @profile, @questionnaire_version,
+      VALUES (@id, @applicant_id, @applicant_email, @origin, @fast_lane, @state, @track, @legal_name, @profile,
+       @questionnaire_version,
        @reviewer_id, @reviewer_label, @first_approver_id, @first_approver_label, @score, @risk_tier, @policy_version,
        @conditions, @register_check, @auto_approval, @created_at, @updated_at, @submitted_at, @decided_at)`),
     getApplication: db.prepare('SELECT * FROM applications WHERE id = ?'),
@@ -356,9 +368,13 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
        organization_identifier, qwac_sha256, qseal_sha256, approved_at, updated_at)
       VALUES (@id, @application_id, @applicant_id, @legal_name, @status, @allowed_roles, @status_reason_code,
        @status_reason, @organization_identifier, @qwac_sha256, @qseal_sha256, @approved_at, @updated_at)`),
-    getPartner: db.prepare('SELECT * FROM partners WHERE id = ?'),
-    partnerForApplication: db.prepare('SELECT * FROM partners WHERE application_id = ?'),
-    listPartners: db.prepare('SELECT * FROM partners ORDER BY legal_name, id'),
+    getPartner: db.prepare(`${PARTNER_SELECT} WHERE p.id = ?`),
+    partnerForApplication: db.prepare(`${PARTNER_SELECT} WHERE p.application_id = ?`),
+    // Served by partners_organization (0009); rowid breaks a tie of two approvals in the same millisecond.
+    partnerForOrganization: db.prepare(
+      `${PARTNER_SELECT} WHERE p.organization_identifier = ? ORDER BY p.approved_at DESC, p.rowid DESC LIMIT 1`,
+    ),
+    listPartners: db.prepare(`${PARTNER_SELECT} ORDER BY p.legal_name, p.id`),
     updatePartner: db.prepare(
       'UPDATE partners SET status = ?, status_reason_code = ?, status_reason = ?, updated_at = ? WHERE id = ?',
     ),
@@ -370,9 +386,11 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
         id: a.id,
         applicant_id: a.applicantId,
         applicant_email: a.applicantEmail,
+        origin: a.origin,
+        fast_lane: json(a.fastLane),
         state: a.state,
         track: a.track,
-        legal_name: a.profile?.legalName ?? null,
+        legal_name: a.profile?.legalName ?? a.fastLane?.legalName ?? null,
         profile: json(a.profile),
         questionnaire_version: a.questionnaireVersion,
         reviewer_id: a.reviewer?.id ?? null,
@@ -417,6 +435,10 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
       if (q.applicantId !== undefined) {
         where.push('applicant_id = @applicantId');
         params.applicantId = q.applicantId;
+      }
+      if (q.origin !== undefined) {
+        where.push('origin = @origin');
+        params.origin = q.origin;
       }
       if (q.states !== undefined) {
         if (q.states.length === 0) return [];
@@ -606,6 +628,11 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
 
     async partnerForApplication(applicationId) {
       const row = s.partnerForApplication.get(applicationId) as PartnerRow | undefined;
+      return row ? toPartner(row) : null;
+    },
+
+    async partnerForOrganization(organizationIdentifier) {
+      const row = s.partnerForOrganization.get(organizationIdentifier) as PartnerRow | undefined;
       return row ? toPartner(row) : null;
     },
 
