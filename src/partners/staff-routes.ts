@@ -28,7 +28,7 @@ import {
   STATE_LABELS,
   applicationPage,
   listRows,
-  partnerBadge,
+  partnerRows,
   formatDate,
   questionnairePage,
   registerView,
@@ -311,12 +311,7 @@ export function staffApplicationsRouter(deps: { partners: PartnersService }): Ro
     const canAct = actor.roles.includes('approver');
     res.status(status).render('staff/partners/list', {
       title: 'Partners',
-      partners: list.map((p) => ({
-        ...p,
-        badge: partnerBadge(p.status),
-        approvedAtText: formatDate(p.approvedAt),
-        rolesText: p.allowedRoles.join(', ') || 'none',
-      })),
+      partners: partnerRows(list),
       canAct,
       suspensionReasons: SUSPENSION_REASONS,
       form,

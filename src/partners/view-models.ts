@@ -11,6 +11,7 @@ import { mediaTypeWords } from './errors.js';
 import { REJECTION_REASONS, SUSPENSION_REASONS } from './reasons.js';
 import type {
   ApplicationListItem,
+  ApplicationOrigin,
   ApplicationState,
   ApplicationView,
   CertificateKind,
@@ -22,6 +23,7 @@ import type {
   Decision,
   DecisionKind,
   EvidenceSummary,
+  FastLaneFacts,
   Holder,
   PartnerView,
   RiskTier,
@@ -80,6 +82,23 @@ export function tierBadge(tier: RiskTier | null): Badge | null {
 export function partnerBadge(status: PartnerView['status']): Badge {
   return { cls: `badge badge-partner-${status}`, text: status === 'active' ? 'Active' : 'Suspended' };
 }
+
+const ORIGIN_TEXT: Record<ApplicationOrigin, string> = {
+  portal: 'Portal application',
+  registration_fast_lane: 'Fast lane: registered by API with a QWAC, no portal application',
+};
+
+export function originText(origin: ApplicationOrigin): string {
+  return ORIGIN_TEXT[origin];
+}
+
+/** A mark for lists: only fast-lane records carry one (portal applications are the norm). */
+export function originBadge(origin: ApplicationOrigin): Badge | null {
+  return origin === 'registration_fast_lane' ? { cls: 'badge badge-info badge-origin-fast-lane', text: 'Fast lane' } : null;
+}
+
+/** What officers read where a portal application would show what the applicant declared. */
+export const FAST_LANE_NOT_PROVIDED = 'Not provided: registered through the fast lane';
 
 /** Who holds the application, from the reader's side ("you" for the applicant). */
 export function holderText(holder: Holder, audience: 'applicant' | 'staff'): string {
@@ -369,6 +388,8 @@ export interface ListRow {
   href: string;
   name: string;
   applicantEmail: string;
+  origin: ApplicationOrigin;
+  originBadge: Badge | null;
   badge: Badge;
   track: string;
   tier: Badge | null;
@@ -385,6 +406,8 @@ export function listRows(items: ApplicationListItem[], audience: 'applicant' | '
     href: audience === 'staff' ? `/staff/applications/${a.id}` : `/applications/${a.id}`,
     name: a.legalName ?? `Application ${a.id.slice(0, 8)}`,
     applicantEmail: a.applicantEmail,
+    origin: a.origin,
+    originBadge: originBadge(a.origin),
     badge: stateBadge(a.state),
     track: trackText(a.track),
     tier: tierBadge(a.riskTier),
@@ -438,6 +461,11 @@ export interface ApplicationPage {
   updatedAt: string;
   submittedAt: string;
   applicantEmail: string;
+  origin: ApplicationOrigin;
+  originText: string;
+  originBadge: Badge | null;
+  /** Fast lane only: the facts read from the QWAC, with "not provided" where a portal application has answers. */
+  fastLane: FastLaneView | null;
   nextAction: { holder: string; text: string };
   blockers: string[];
   certificates: { qwac: CertificateReportView | null; qseal: CertificateReportView | null };
@@ -453,6 +481,34 @@ export interface ApplicationPage {
   partner: { id: string; badge: Badge; allowedRoles: string; statusReason: string | null; approvedAt: string } | null;
   /** The regulated track's automatic decision at submission: each named check and the policy version. */
   autoApproval: { passed: boolean; policyVersion: string; at: string; checks: { name: string; ok: boolean; message: string }[] } | null;
+}
+
+export interface FastLaneView {
+  legalName: string;
+  country: string;
+  ncaId: string;
+  authorisationNumber: string;
+  organizationIdentifier: string;
+  requestedRoles: string;
+  /** Printed for contacts, registration number and redirect URIs: the fast lane has none of them. */
+  notProvided: string;
+  registeredAt: string;
+  ip: string;
+}
+
+export function fastLaneView(f: FastLaneFacts | null): FastLaneView | null {
+  if (!f) return null;
+  return {
+    legalName: f.legalName,
+    country: f.country,
+    ncaId: f.ncaId,
+    authorisationNumber: f.authorisationNumber,
+    organizationIdentifier: f.organizationIdentifier,
+    requestedRoles: f.requestedRoles.join(', '),
+    notProvided: FAST_LANE_NOT_PROVIDED,
+    registeredAt: formatDate(f.registeredAt),
+    ip: f.ip ?? 'unknown',
+  };
 }
 
 export function applicationPage(v: ApplicationView, audience: 'applicant' | 'staff'): ApplicationPage {
@@ -498,7 +554,7 @@ export function applicationPage(v: ApplicationView, audience: 'applicant' | 'sta
   return {
     id: v.id,
     base,
-    name: v.profile?.legalName || `Application ${v.id.slice(0, 8)}`,
+    name: v.profile?.legalName || v.fastLane?.legalName || `Application ${v.id.slice(0, 8)}`,
     badge: stateBadge(v.state),
     state: v.state,
     track: trackText(v.track),
@@ -507,6 +563,10 @@ export function applicationPage(v: ApplicationView, audience: 'applicant' | 'sta
     updatedAt: formatDate(v.updatedAt),
     submittedAt: formatDate(v.submittedAt),
     applicantEmail: v.applicantEmail,
+    origin: v.origin,
+    originText: originText(v.origin),
+    originBadge: originBadge(v.origin),
+    fastLane: fastLaneView(v.fastLane),
     nextAction: { holder: holderText(v.nextAction.holder, audience), text: v.nextAction.text },
     blockers: v.blockers,
     certificates: { qwac: certificateView('qwac', v.certificates.qwac), qseal: certificateView('qseal', v.certificates.qseal) },
@@ -537,6 +597,29 @@ export function applicationPage(v: ApplicationView, audience: 'applicant' | 'sta
         }
       : null,
   };
+}
+
+// --- partners list ------------------------------------------------------------------------------
+
+export interface PartnerRow extends PartnerView {
+  badge: Badge;
+  approvedAtText: string;
+  rolesText: string;
+  originText: string;
+  originBadge: Badge | null;
+  organizationIdentifierText: string;
+}
+
+export function partnerRows(list: PartnerView[]): PartnerRow[] {
+  return list.map((p) => ({
+    ...p,
+    badge: partnerBadge(p.status),
+    approvedAtText: formatDate(p.approvedAt),
+    rolesText: p.allowedRoles.join(', ') || 'none',
+    originText: originText(p.origin),
+    originBadge: originBadge(p.origin),
+    organizationIdentifierText: p.organizationIdentifier ?? 'none (no approved QWAC)',
+  }));
 }
 
 // --- what the reader may do now ------------------------------------------------------------------
