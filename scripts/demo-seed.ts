@@ -32,6 +32,7 @@ async function main(): Promise<number> {
     const result = await seedDemo({
       accounts: services.accounts,
       partners: services.partners,
+      software: services.software,
       certsDir: config.certsDir,
       hasUsers: () => hasUsers(services.db),
     });

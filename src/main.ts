@@ -27,6 +27,13 @@ import type { PartnersService } from './partners/types.js';
 import { createRegisterService, DEV_REGISTER_FILE, type RegisterService } from './register/service.js';
 import { close, createMtlsServer, createPublicServer, listen, readTlsMaterial } from './server/listeners.js';
 import { type Db, openDatabase } from './store/database.js';
+import { bankingRouter } from './banking/routes.js';
+import { createOAuthArea, type OAuthArea } from './oauth/area.js';
+import { createDirectory, DIRECTORY_ISSUER, type Directory } from './registration/directory.js';
+import { createRegistrationEvaluator, type RegistrationEvaluator } from './registration/evaluate.js';
+import { directoryRouter, softwareRouter } from './registration/routes.js';
+import { createSoftwareService, type SoftwareService } from './registration/software.js';
+import { createSqliteRegistrationJtiStore } from './store/sqlite/registration-jti.js';
 import { withDevSecrets } from './store/dev-secrets.js';
 import { createTransactor, type Transactor } from './store/transaction.js';
 import { Router, type RequestHandler } from 'express';
@@ -47,6 +54,10 @@ export interface Services {
   register: RegisterService;
   accounts: AccountsService;
   partners: PartnersService;
+  oauth: OAuthArea;
+  directory: Directory;
+  software: SoftwareService;
+  registration: RegistrationEvaluator;
 }
 
 export async function createServices(baseConfig: Config, logger: Logger): Promise<Services> {
@@ -73,7 +84,35 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
   }
   const accounts = createAccountsService({ db, tx, audit, dataKey: config.dataKey, logger });
   const partners = createPartnersService({ db, tx, audit, eidas, register, dataDir: config.dataDir, logger });
-  return { config, db, tx, audit, eidas, register, accounts, partners };
+  const oauth = await createOAuthArea({
+    db,
+    tx,
+    audit,
+    eidas,
+    partners,
+    logger,
+    dataDir: config.dataDir,
+    cookieSecret: config.sessionSecret,
+    accessTokenTtl: config.oauth.accessTokenTtl,
+    proxy: config.proxy,
+  });
+  // Suspension stops the partner's clients at once: their tokens and grants go in the same transaction.
+  partners.onPartnerStatusChange(async (change) => {
+    if (change.status === 'suspended') await oauth.service.revokePartnerTokens(change.partnerId);
+  });
+  const directory = await createDirectory({ dataDir: config.dataDir, issuer: DIRECTORY_ISSUER });
+  const software = createSoftwareService({ db, tx, audit, partners, directory });
+  const registration = createRegistrationEvaluator({
+    directory,
+    software,
+    partners,
+    clients: oauth.service,
+    eidas,
+    jtis: createSqliteRegistrationJtiStore(db, tx),
+    audience: oauth.issuer,
+    ssaMaxAgeDays: config.oauth.ssaMaxAgeDays,
+  });
+  return { config, db, tx, audit, eidas, register, accounts, partners, oauth, directory, software, registration };
 }
 
 export function hasUsers(db: Db): boolean {
@@ -98,7 +137,7 @@ export async function startPortal(
   // Seeded before listening, so that nobody sees a half-seeded portal.
   const seeded =
     config.demoSeed && !hasUsers(db)
-      ? await seedDemo({ accounts, partners, certsDir: config.certsDir, hasUsers: () => hasUsers(db) })
+      ? await seedDemo({ accounts, partners, software: services.software, certsDir: config.certsDir, hasUsers: () => hasUsers(db) })
       : null;
 
   let mtlsPort = 0;
@@ -107,6 +146,9 @@ export async function startPortal(
   const publicApp = createApp({
     logger,
     routers: [
+      // oidc-provider reads its own bodies: it goes before the session stack's body parser.
+      services.oauth.publicRouter(),
+      directoryRouter(services.directory),
       // The session stack (body parser, session, passport, CSRF, locals) runs before every page router.
       stack(session),
       homeRouter(),
@@ -115,15 +157,28 @@ export async function startPortal(
       staffAuthRouter({ accounts }),
       staffAdminRouter({ accounts }),
       applicantRouter({ partners }),
+      softwareRouter({ software: services.software }),
       staffApplicationsRouter({ partners }),
     ],
   });
-  const mtlsApp = createApp({ logger, routers: [healthRouter(health), mtlsCertificateRouter(eidas)] });
+  const mtlsApp = createApp({
+    logger,
+    routers: [
+      services.oauth.mtlsRouter(services.registration.evaluate),
+      bankingRouter({ requireBoundToken: services.oauth.requireBoundToken, partners }),
+      healthRouter(health),
+      mtlsCertificateRouter(eidas),
+    ],
+  });
   const publicServer = createPublicServer(tls, publicApp);
   const mtlsServer = createMtlsServer(tls, mtlsApp);
   const publicPort = await listen(publicServer, config.port, config.host);
   mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host);
   const baseUrl = `https://${hostForUrl(config.host)}:${publicPort}`;
+  services.oauth.start({
+    publicBaseUrl: config.publicUrl ?? baseUrl,
+    mtlsBaseUrl: config.mtlsUrl ?? `https://${hostForUrl(config.host)}:${mtlsPort}`,
+  });
   logger.info({ url: `${baseUrl}/`, mtls: `https://${hostForUrl(config.host)}:${mtlsPort}/` }, 'portal listening');
   if (seeded) {
     logger.info('demo data seeded (credentials printed to the terminal, not logged)');
@@ -176,3 +231,4 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     process.exit(1);
   });
 }
+

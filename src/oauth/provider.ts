@@ -82,6 +82,14 @@ export function certificateRefusal(
   return null;
 }
 
+/** invalid_client answered 401, as for a failed authentication (RFC 6749 §5.2), with a description that says why. */
+function refusedClient(description: string): InstanceType<typeof errors.InvalidClient> {
+  const err = new errors.InvalidClient(description);
+  err.status = 401;
+  err.statusCode = 401;
+  return err;
+}
+
 function clientFacts(client: { [key: string]: unknown }) {
   return { orgId: client.org_id, issuerKeys: client.issuer_key_sha256, partnerId: client.partner_id };
 }
@@ -95,6 +103,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: deps.keys.keys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: deps.cookieKeys },
     clients: [],
+    // FAPI 2.0 signs with PS256 or ES256; RS256 (oidc-provider's default) is not allowed.
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: 'PS256',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'tls_client_auth',
+    },
     clientAuthMethods: ['tls_client_auth', 'private_key_jwt'],
     enabledJWA: {
       clientAuthSigningAlgValues: FAPI_ALGS as never,
@@ -161,12 +176,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!client) return undefined;
       const facts = clientFacts(client as unknown as Record<string, unknown>);
       const partner = typeof facts.partnerId === 'string' ? await deps.partners.getPartner(facts.partnerId) : null;
-      if (!partner) throw new errors.InvalidClient('this client is not linked to a partner of the bank');
+      if (!partner) throw refusedClient('this client is not linked to a partner of the bank');
       if (partner.status !== 'active') {
-        throw new errors.InvalidClient(`the partner ${partner.legalName} is suspended: no tokens are issued to its clients`);
+        throw refusedClient(`the partner ${partner.legalName} is suspended: no tokens are issued to its clients`);
       }
       const refusal = certificateRefusal(presentedCertificate(ctx.req), facts);
-      if (refusal) throw new errors.InvalidClient(`token refused: ${refusal}`);
+      if (refusal) throw refusedClient(`token refused: ${refusal}`);
       return undefined;
     },
     features: {

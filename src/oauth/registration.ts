@@ -86,17 +86,28 @@ export function createRegistrationGate(deps: RegistrationGateDeps) {
   }
 
   /** Hands the evaluated metadata to oidc-provider as a JSON body with a one-time initial access token. */
-  async function forward(req: Request, res: Response, next: NextFunction, metadata: Record<string, unknown>, withIat: boolean) {
+  async function forward(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    metadata: Record<string, unknown>,
+    existingKeys: string[] | null,
+  ) {
     const orgId = String(metadata.org_id);
+    // The issuing CA is pinned by key. An update (a renewed QWAC, perhaps from another QTSP) adds its issuer's
+    // key to the ones already pinned, so that old and new certificates both work during the changeover.
+    const key = presentedCertificate(req)?.issuerKeySha256;
+    const issuerKeys = [...new Set([...(key ? [key] : []), ...(existingKeys ?? [])])].slice(0, 3);
     const pinned = {
       ...metadata,
+      issuer_key_sha256: issuerKeys,
       ...(metadata.token_endpoint_auth_method === 'tls_client_auth' ? { tls_client_auth_subject_dn: organisationDn(orgId) } : {}),
       tls_client_certificate_bound_access_tokens: true,
     };
     markVetted(req, { metadata: pinned });
     req.headers['content-type'] = 'application/json';
     (req as Request & { body?: unknown }).body = pinned;
-    if (withIat) {
+    if (existingKeys === null) {
       const provider = deps.provider();
       const iat = new provider.InitialAccessToken({ expiresIn: 60, policies: ['portal-vetted'] });
       const value = await iat.save();
@@ -156,7 +167,7 @@ export function createRegistrationGate(deps: RegistrationGateDeps) {
       }
       const decision = await evaluateBody(req, res, null, 'create');
       if (!decision) return;
-      await forward(req, res, next, decision.metadata, true);
+      await forward(req, res, next, decision.metadata, null);
     },
 
     /** GET, PUT, DELETE /register/:clientId (RFC 7592): the registration access token and the organisation's QWAC. */
@@ -187,7 +198,7 @@ export function createRegistrationGate(deps: RegistrationGateDeps) {
       }
       const decision = await evaluateBody(req, res, { clientId, orgId: client.orgId, softwareId: client.softwareId }, op);
       if (!decision) return;
-      await forward(req, res, next, { ...decision.metadata, client_id: clientId }, false);
+      await forward(req, res, next, { ...decision.metadata, client_id: clientId }, client.issuerKeys);
     },
   };
 }
