@@ -16,6 +16,11 @@ export interface EidasService {
     opts?: { expect?: ExpectedType; at?: Date; password?: string },
   ): Promise<CertificateReport>;
   trustSummary(): { name: string; anchors: number; sources: string[] };
+  /**
+   * Forgets cached reports and OCSP/CRL answers, so the next validation asks the responders again (an
+   * operator who learnt of a revocation; tests standing in for the cache windows passing).
+   */
+  clearCaches(): void;
 }
 
 /** The trust-profile spec the configuration describes. */
@@ -63,6 +68,10 @@ export async function createEidasService(deps: {
         reportCache,
         ...opts,
       });
+    },
+    clearCaches() {
+      reportCache.clear();
+      revocationCache.clear();
     },
     trustSummary() {
       return { name: trust.name, anchors: trust.anchors.length, sources: trust.sources };

@@ -178,6 +178,7 @@ function unreadableReport(findings: Finding[], at: Date, trustProfile: string): 
 export interface ReportCache {
   get(key: string, at: Date): CertificateReport | undefined;
   set(key: string, report: CertificateReport, at: Date): void;
+  clear(): void;
 }
 
 /**
@@ -206,6 +207,9 @@ export function createReportCache(opts: { maxEntries?: number; ttlMs?: number } 
       if (entries.size >= max) entries.delete(entries.keys().next().value as string);
       // Shared between callers, so frozen: a caller that tries to change a cached report fails loudly.
       entries.set(key, { report: deepFreeze(report), expires: Date.now() + ttl });
+    },
+    clear() {
+      entries.clear();
     },
   };
 }

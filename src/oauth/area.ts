@@ -71,6 +71,21 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     source: createCertificateSource(deps.proxy),
     audit: deps.audit,
     logger: deps.logger,
+    onRevoked: async (cert) => {
+      const removed = await service.revokeCertificateTokens(cert.thumbprint, 'the certificate was found revoked');
+      const org = cert.report.organizationIdentifier?.raw;
+      const partner = org ? await deps.partners.partnerForOrganization(org) : null;
+      // Only the partner's approved QWAC suspends it; another revoked certificate of the organisation just loses
+      // what was bound to it.
+      if (partner && partner.status === 'active' && partner.qwacSha256 === cert.report.sha256) {
+        await deps.partners.suspendPartnerAutomatically(partner.id, {
+          reasonCode: 'CERTIFICATE_REVOKED',
+          text: `The approved QWAC (serial ${cert.report.serialNumber}) was found revoked by ${cert.report.revocation.source ?? 'its issuer'} when presented over mutual TLS.`,
+          source: 'mutual-TLS certificate check',
+        });
+      }
+      deps.logger.warn({ thumbprint: cert.thumbprint, org, removed }, 'revoked client certificate presented');
+    },
     ...(deps.certificateTtlMs === undefined ? {} : { ttlMs: deps.certificateTtlMs }),
   });
   const adapter = createAdapterClass({ repo, tx: deps.tx, audit: deps.audit });

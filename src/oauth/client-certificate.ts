@@ -37,6 +37,11 @@ export interface CertificateContextDeps {
   source: CertificateSource;
   audit: AuditService;
   logger: Logger;
+  /**
+   * Called once per fresh validation that finds the certificate revoked, before the request goes on: the
+   * oauth area revokes what is bound to it and suspends the partner whose approved QWAC it is.
+   */
+  onRevoked?: (certificate: PresentedCertificate) => Promise<void>;
   /** How long a validation is reused. Default 60 s. */
   ttlMs?: number;
   now?: () => number;
@@ -65,7 +70,7 @@ export function createCertificateContext(deps: CertificateContextDeps): Certific
   async function validate(ders: Uint8Array[], source: PresentedCertificate['source']): Promise<PresentedCertificate> {
     const leaf = ders[0]!;
     const report = await deps.eidas.validate(toPemBundle(ders), { expect: 'qwac' });
-    return {
+    const presented: PresentedCertificate = {
       ders,
       pem: x509.PemConverter.encode([leaf], 'CERTIFICATE'),
       thumbprint: certificateThumbprint(leaf),
@@ -73,6 +78,8 @@ export function createCertificateContext(deps: CertificateContextDeps): Certific
       report,
       issuerKeySha256: report.chain[1]?.spkiSha256 ?? null,
     };
+    if (report.revocation.status === 'revoked' && deps.onRevoked) await deps.onRevoked(presented);
+    return presented;
   }
 
   function resolve(ders: Uint8Array[], source: PresentedCertificate['source']): Promise<PresentedCertificate> {

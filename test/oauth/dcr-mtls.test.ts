@@ -6,7 +6,7 @@
  * nothing was created.
  */
 import assert from 'node:assert/strict';
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
@@ -32,24 +32,8 @@ describe('oauth: dynamic client registration and mutual-TLS bound tokens', funct
   const tokens = () => h.count("SELECT COUNT(*) AS n FROM oauth_models WHERE model IN ('AccessToken', 'ClientCredentials')");
   const reg = () => `${h.mtlsUrl}/oauth/register`;
 
-  async function signedRequest(claims: Record<string, unknown> = {}, opts: { key?: JWK; alg?: string } = {}) {
-    const key = await importJWK(opts.key ?? signingJwk, 'PS256');
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({
-      software_statement: ssa,
-      token_endpoint_auth_method: 'tls_client_auth',
-      grant_types: ['client_credentials'],
-      scope: 'accounts payments',
-      ...claims,
-    })
-      .setProtectedHeader({ alg: opts.alg ?? 'PS256', kid: (opts.key ?? signingJwk).kid!, typ: 'JWT' })
-      .setIssuer(softwareId)
-      .setAudience(issuer)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .setJti(randomUUID())
-      .sign(key);
-  }
+  const signedRequest = (claims: Record<string, unknown> = {}, opts: { key?: JWK; alg?: string } = {}) =>
+    h.signedRequest(claims, opts);
 
   async function register(dispatcher: Dispatcher, body: string) {
     return h.request(dispatcher, 'POST', reg(), { body, headers: { 'content-type': 'application/jwt' } });
@@ -71,9 +55,7 @@ describe('oauth: dynamic client registration and mutual-TLS bound tokens', funct
     nordic = h.client('nordic-insights');
     none = h.client(null);
     const dir = path.join(h.dir, 'certs', 'partners', 'acme-payments');
-    ssa = readFileSync(path.join(dir, 'ssa.jwt'), 'utf8').trim();
-    signingJwk = JSON.parse(readFileSync(path.join(dir, 'signing.jwk.json'), 'utf8')) as JWK;
-    softwareId = String(decodeJwt(ssa).software_id);
+    ({ ssa, signingJwk, softwareId } = h.demo);
     issuer = h.portal.oauth.issuer();
     const qwac = readFileSync(path.join(dir, 'qwac.pem'), 'utf8');
     acmeThumbprint = createHash('sha256')

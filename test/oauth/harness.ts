@@ -12,6 +12,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { ensureDevPki, loadDevPki, startResponder, type DevPki } from '../../src/devpki/index.js';
@@ -44,6 +46,13 @@ export interface OAuthHarness {
     url: string,
     opts?: { form?: Record<string, string>; json?: unknown; body?: string; headers?: Record<string, string> },
   ): Promise<Reply>;
+  /** The demo partner's statement and signing key, as the demo seed wrote them. */
+  demo: { ssa: string; signingJwk: JWK; softwareId: string };
+  /**
+   * A registration request signed with the demo partner's key (iss = software_id, aud = issuer, fresh jti),
+   * asking for client_credentials with tls_client_auth unless `claims` say otherwise.
+   */
+  signedRequest(claims?: Record<string, unknown>, opts?: { key?: JWK; alg?: string }): Promise<string>;
   /** Rows of a table (tests assert that nothing changed). */
   count(sql: string, ...params: unknown[]): number;
   stop(): Promise<void>;
@@ -85,7 +94,32 @@ export async function startOAuthPortal(env: Record<string, string> = {}): Promis
     return a;
   };
   const file = (...p: string[]) => readFileSync(path.join(certsDir, ...p), 'utf8');
+  const ssa = file('partners', 'acme-payments', 'ssa.jwt').trim();
+  const demo = {
+    ssa,
+    signingJwk: JSON.parse(file('partners', 'acme-payments', 'signing.jwk.json')) as JWK,
+    softwareId: String(decodeJwt(ssa).software_id),
+  };
   return {
+    demo,
+    async signedRequest(claims = {}, opts = {}) {
+      const jwk = opts.key ?? demo.signingJwk;
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({
+        software_statement: demo.ssa,
+        token_endpoint_auth_method: 'tls_client_auth',
+        grant_types: ['client_credentials'],
+        scope: 'accounts payments',
+        ...claims,
+      })
+        .setProtectedHeader({ alg: opts.alg ?? 'PS256', kid: jwk.kid!, typ: 'JWT' })
+        .setIssuer(demo.softwareId)
+        .setAudience(portal.oauth.issuer())
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .setJti(randomUUID())
+        .sign(await importJWK(jwk, 'PS256'));
+    },
     dir,
     portal,
     pki,

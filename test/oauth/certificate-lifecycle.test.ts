@@ -1,0 +1,112 @@
+/**
+ * Certificates over time: a renewed QWAC of the same organisation from the same QTSP keeps the registered
+ * client working (the binding is organisation + issuing-CA key, not one certificate or a DN string); the
+ * approved QWAC found revoked stops issuance and API calls, revokes what was bound to it and suspends the partner.
+ */
+import assert from 'node:assert/strict';
+import { issueCertificate } from '../../src/devpki/builder.js';
+import * as oids from '../../src/eidas/oids.js';
+import { x509 } from '../../src/eidas/x509.js';
+import { startOAuthPortal, type OAuthHarness } from './harness.js';
+import type { Dispatcher } from 'undici';
+
+const DAY = 86_400_000;
+
+describe('oauth: certificate renewal and revocation', function () {
+  this.timeout(120_000);
+  let h: OAuthHarness;
+  let acme: Dispatcher;
+  let clientId: string;
+
+  const token = (d: Dispatcher, extra: Record<string, string> = {}) =>
+    h.request(d, 'POST', `${h.mtlsUrl}/oauth/token`, { form: { grant_type: 'client_credentials', client_id: clientId, scope: 'accounts', ...extra } });
+  const api = (d: Dispatcher, at: string) =>
+    h.request(d, 'GET', `${h.mtlsUrl}/api/v1/connection`, { headers: { authorization: `Bearer ${at}` } });
+
+  /** A new QWAC for Acme Payments from the dev QTSP's QWAC CA: same subject and roles, a new key. */
+  async function renewedAcmeQwac(): Promise<Dispatcher> {
+    const acmeDev = h.pki.partners.find((p) => p.slug === 'acme-payments')!;
+    const ca = h.pki.cas['qwac-ca'];
+    const base = h.pki.responderBaseUrl;
+    const { cert, keys } = await issueCertificate({
+      subject: acmeDev.qwac.cert.subject,
+      issuer: ca,
+      keyAlgorithm: 'EC-P256',
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 365 * DAY),
+      keyUsage: x509.KeyUsageFlags.digitalSignature,
+      eku: [oids.id_kp_serverAuth, oids.id_kp_clientAuth],
+      san: { dns: [acmeDev.dns] },
+      policies: [oids.qcp_web, oids.qcp_web_psd2],
+      qc: {
+        compliance: true,
+        types: [oids.id_etsi_qct_web],
+        pds: [{ url: 'https://pki.dev-qtsp.test/pds/pds-en.pdf', language: 'en' }],
+        semanticsId: oids.id_etsi_qcs_semanticsId_Legal,
+        psd2: {
+          roles: [
+            { oid: oids.id_psd2_role_psp_ai, name: 'PSP_AI' },
+            { oid: oids.id_psd2_role_psp_pi, name: 'PSP_PI' },
+          ],
+          ncaName: acmeDev.ncaName,
+          ncaId: acmeDev.ncaId,
+        },
+      },
+      crlUrl: `${base}/crl/qwac-ca.crl`,
+      ocspUrl: `${base}/ocsp/qwac-ca`,
+      caIssuersUrl: `${base}/ca/qwac-ca.cer`,
+    });
+    h.pki.issued['qwac-ca'].push({ serial: cert.serialNumber, subject: cert.subject, file: 'test/renewed.pem', status: 'good' });
+    const pkcs8 = await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey);
+    const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
+    return h.clientWith(`${cert.toString('pem')}\n${ca.cert.toString('pem')}\n`, key);
+  }
+
+  before(async () => {
+    h = await startOAuthPortal();
+    acme = h.client('acme-payments');
+    const r = await h.request(acme, 'POST', `${h.mtlsUrl}/oauth/register`, {
+      body: await h.signedRequest(),
+      headers: { 'content-type': 'application/jwt' },
+    });
+    assert.equal(r.status, 201, r.text);
+    clientId = String(r.json.client_id);
+  });
+  after(async () => h?.stop());
+
+  it('a renewed QWAC of the same organisation from the same QTSP gets tokens for the registered client', async () => {
+    const renewed = await renewedAcmeQwac();
+    const t = await token(renewed);
+    assert.equal(t.status, 200, t.text);
+    const at = String(t.json.access_token);
+    assert.equal((await api(renewed, at)).status, 200);
+    // Bound to the renewed certificate: the old one cannot use it.
+    assert.equal((await api(acme, at)).status, 401);
+  });
+
+  it('the approved QWAC found revoked: the request is refused, its tokens revoked, the partner suspended', async () => {
+    const before = String((await token(acme)).json.access_token);
+    assert.equal((await api(acme, before)).status, 200);
+    const acmeDev = h.pki.partners.find((p) => p.slug === 'acme-payments')!;
+    h.responder.revoke(acmeDev.qwac.cert.serialNumber, 'keyCompromise');
+    // Stands in for the cache windows passing (report cache 60 s, OCSP answers until their nextUpdate).
+    h.portal.eidas.clearCaches();
+    h.portal.oauth.certificates.clear();
+
+    const r = await api(h.client('acme-payments'), before);
+    assert.equal(r.status, 401);
+    assert.equal(r.json.error, 'invalid_token');
+    assert.equal(
+      h.count("SELECT COUNT(*) AS n FROM oauth_models WHERE client_id = ? AND model IN ('AccessToken', 'ClientCredentials')", clientId),
+      0,
+    );
+    const partner = await h.portal.partners.partnerForOrganization('PSDDE-BAFIN-152645');
+    assert.equal(partner?.status, 'suspended');
+    assert.equal(partner?.statusReasonCode, 'CERTIFICATE_REVOKED');
+    assert.equal(h.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'partner.suspended' AND actor_type = 'system'"), 1);
+    // No new tokens, neither with the revoked certificate nor with the renewed one: the partner is suspended.
+    const t = await token(h.client('acme-payments'));
+    assert.equal(t.status, 401);
+    assert.equal(t.json.error, 'invalid_client');
+  });
+});
