@@ -29,6 +29,7 @@ import { close, createMtlsServer, createPublicServer, listen, readTlsMaterial } 
 import { type Db, openDatabase } from './store/database.js';
 import { bankingRouter } from './banking/routes.js';
 import { createOAuthArea, type OAuthArea } from './oauth/area.js';
+import { staffClientsRouter } from './oauth/staff-routes.js';
 import { createDirectory, DIRECTORY_ISSUER, type Directory } from './registration/directory.js';
 import { createRegistrationEvaluator, type RegistrationEvaluator } from './registration/evaluate.js';
 import { directoryRouter, softwareRouter } from './registration/routes.js';
@@ -159,6 +160,7 @@ export async function startPortal(
       applicantRouter({ partners }),
       softwareRouter({ software: services.software }),
       staffApplicationsRouter({ partners }),
+      staffClientsRouter({ oauth: services.oauth.service, partners }),
     ],
   });
   const mtlsApp = createApp({

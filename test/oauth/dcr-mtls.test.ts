@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
+import supertest from 'supertest';
 import type { Dispatcher } from 'undici';
 import type { ActorRef } from '../../src/partners/types.js';
 import { startOAuthPortal, type OAuthHarness } from './harness.js';
@@ -263,6 +264,22 @@ describe('oauth: dynamic client registration and mutual-TLS bound tokens', funct
       const old = await h.request(acme, 'GET', clientUri, { headers: { authorization: `Bearer ${rat}` } });
       assert.equal(old.status, 401);
       rat = String(r.json.registration_access_token);
+    });
+
+    it('officers see the partner’s registered clients; a visitor is sent to the staff login', async () => {
+      const partner = await h.portal.partners.partnerForOrganization('PSDDE-BAFIN-152645');
+      const officer = await h.staff(['reviewer']);
+      const page = await officer.get(`/staff/partners/${partner!.id}/clients`).set('Accept', 'text/html');
+      assert.equal(page.status, 200);
+      assert.match(page.text, new RegExp(`<code>${clientId}</code>`));
+      assert.match(page.text, new RegExp(softwareId));
+      const list = await officer.get('/staff/partners').set('Accept', 'text/html');
+      assert.match(list.text, new RegExp(`/staff/partners/${partner!.id}/clients`));
+      const unknown = await officer.get('/staff/partners/nope/clients').set('Accept', 'text/html');
+      assert.equal(unknown.status, 404);
+      const visitor = await supertest.agent(h.publicUrl, { ca: h.ca }).get(`/staff/partners/${partner!.id}/clients`).set('Accept', 'text/html');
+      assert.equal(visitor.status, 302);
+      assert.match(String(visitor.headers.location), /^\/staff\/login/);
     });
 
     it('suspension stops token issuance and API calls at once and revokes grants; reinstatement restores', async () => {

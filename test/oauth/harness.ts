@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
+import supertest from 'supertest';
 import { Agent, fetch, type Dispatcher } from 'undici';
+import type { StaffRole } from '../../src/partners/types.js';
+import { loginStaff, seedStaff, type Agent as BrowserAgent } from '../helpers/web.js';
 import { loadConfig } from '../../src/config.js';
 import { ensureDevPki, loadDevPki, startResponder, type DevPki } from '../../src/devpki/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -53,6 +56,8 @@ export interface OAuthHarness {
    * asking for client_credentials with tls_client_auth unless `claims` say otherwise.
    */
   signedRequest(claims?: Record<string, unknown>, opts?: { key?: JWK; alg?: string }): Promise<string>;
+  /** A browser-like agent on the public listener, signed in as a new staff member with these roles. */
+  staff(roles: StaffRole[]): Promise<BrowserAgent>;
   /** Rows of a table (tests assert that nothing changed). */
   count(sql: string, ...params: unknown[]): number;
   stop(): Promise<void>;
@@ -152,13 +157,19 @@ export async function startOAuthPortal(env: Record<string, string> = {}): Promis
       }
       const res = await fetch(url, { method, headers, dispatcher, ...(body === undefined ? {} : { body }) });
       const text = await res.text();
-      let json: Record<string, unknown> = {};
+      let json: Record<string, unknown>;
       try {
         json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       } catch {
         json = {};
       }
       return { status: res.status, headers: res.headers, text, json };
+    },
+    async staff(roles) {
+      const creds = await seedStaff(portal, `${roles.join('-')}-${randomUUID().slice(0, 8)}@bank.test`, roles);
+      const browser = supertest.agent(`https://127.0.0.1:${portal.publicPort}`, { ca });
+      await loginStaff(browser, creds);
+      return browser;
     },
     count(sql, ...params) {
       return (portal.db.prepare(sql).get(...params) as { n: number }).n;
