@@ -186,12 +186,22 @@ export async function startPortal(
     logger.info('demo data seeded (credentials printed to the terminal, not logged)');
     (opts.onDemoSeed ?? ((text: string) => process.stdout.write(text)))(formatCredentials(seeded, baseUrl));
   }
+  // Expired tokens, codes and sessions are refused on read already; this only keeps the table small.
+  const prune = () =>
+    services.oauth.service.pruneExpired().then(
+      (n) => n > 0 && logger.debug({ removed: n }, 'expired OAuth records pruned'),
+      (err: unknown) => logger.warn({ err }, 'pruning expired OAuth records failed'),
+    );
+  void prune();
+  const pruning = setInterval(prune, 10 * 60_000);
+  pruning.unref();
   return {
     ...services,
     publicPort,
     mtlsPort,
     servers: [publicServer, mtlsServer],
     async stop() {
+      clearInterval(pruning);
       await Promise.all([close(publicServer), close(mtlsServer)]);
       db.close();
     },

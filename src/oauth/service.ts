@@ -70,9 +70,16 @@ export function createOAuthService(deps: {
     async revokePartnerTokens(partnerId) {
       return tx.run(async () => {
         let removed = 0;
-        for (const client of await repo.clientsWhere('partner_id', partnerId)) {
+        const clients = await repo.clientsWhere('partner_id', partnerId);
+        for (const client of clients) {
           removed += await repo.revokeClientTokens(String(client.client_id));
         }
+        await audit.record({
+          actor: { type: 'system', id: null, label: 'partner suspension' },
+          action: 'oauth.tokens.revoked',
+          subject: { type: 'partner', id: partnerId },
+          data: { reason: 'the partner was suspended', clients: clients.map((c) => String(c.client_id)), removed },
+        });
         return removed;
       });
     },
