@@ -15,6 +15,7 @@ describe('oauth: storage adapter', () => {
   let db: Db;
   let audit: AuditService;
   let Adapter: AdapterClass;
+  let tx: ReturnType<typeof createTransactor>;
   let now = 1_800_000_000_000;
   const rows = (model?: string) =>
     (db.prepare(`SELECT COUNT(*) AS n FROM oauth_models${model ? ' WHERE model = ?' : ''}`).get(...(model ? [model] : [])) as { n: number }).n;
@@ -22,7 +23,7 @@ describe('oauth: storage adapter', () => {
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'adapter-'));
     db = openDatabase({ dataDir: dir });
-    const tx = createTransactor(db);
+    tx = createTransactor(db);
     audit = createAuditService({ db, tx });
     Adapter = createAdapterClass({ repo: createSqliteOAuthRepository(db), tx, audit, now: () => now });
   });
@@ -78,7 +79,7 @@ describe('oauth: storage adapter', () => {
 
   it('partner suspension revokes tokens of its clients but keeps the clients and their registration tokens', async () => {
     const repo = createSqliteOAuthRepository(db);
-    const service = createOAuthService({ repo, tx: createTransactor(db), audit, now: () => now });
+    const service = createOAuthService({ repo, tx, audit, now: () => now });
     await new Adapter('Client').upsert('cl1', { client_id: 'cl1', partner_id: 'p1' });
     await new Adapter('Client').upsert('cl2', { client_id: 'cl2', partner_id: 'p2' });
     await new Adapter('ClientCredentials').upsert('t1', { clientId: 'cl1' }, 60);

@@ -318,6 +318,41 @@ describe('oauth: dynamic client registration and mutual-TLS bound tokens', funct
     });
   });
 
+  describe('regulated fast lane over HTTP', () => {
+    it('Nordic Insights registers with its QWAC alone; the partner appears; it cannot introspect or revoke Acme’s tokens', async () => {
+      assert.equal(await h.portal.partners.partnerForOrganization('PSDSE-FINA-44059'), null);
+      const r = await h.request(nordic, 'POST', reg(), {
+        json: { token_endpoint_auth_method: 'tls_client_auth', grant_types: ['client_credentials'], scope: 'accounts' },
+      });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.json.org_id, 'PSDSE-FINA-44059');
+      const partner = await h.portal.partners.partnerForOrganization('PSDSE-FINA-44059');
+      assert.equal(partner?.status, 'active');
+      assert.equal(partner?.origin, 'registration_fast_lane');
+      const nordicClient = String(r.json.client_id);
+      const nt = await token(nordic, nordicClient);
+      assert.equal(nt.status, 200, nt.text);
+      // Payments are beyond its QWAC (PSP_AI only).
+      const pay = await token(nordic, nordicClient, { scope: 'payments' });
+      assert.equal(pay.status, 400);
+      assert.equal(pay.json.error, 'invalid_scope');
+
+      // Acme's token, seen from Nordic's client: inactive to introspection, and not revocable.
+      const acmeReg = await register(acme, await signedRequest({ scope: 'accounts' }));
+      assert.equal(acmeReg.status, 201, acmeReg.text);
+      const acmeClient = String(acmeReg.json.client_id);
+      const at = String((await token(acme, acmeClient)).json.access_token);
+      const i = await h.request(nordic, 'POST', `${h.mtlsUrl}/oauth/introspect`, { form: { token: at, client_id: nordicClient } });
+      assert.equal(i.status, 200);
+      assert.deepEqual(i.json, { active: false });
+      await h.request(nordic, 'POST', `${h.mtlsUrl}/oauth/revoke`, { form: { token: at, client_id: nordicClient } });
+      assert.equal((await api(acme, at)).status, 200, 'Acme’s token survives another partner’s revocation attempt');
+      await h.request(acme, 'DELETE', String(acmeReg.json.registration_client_uri), {
+        headers: { authorization: `Bearer ${String(acmeReg.json.registration_access_token)}` },
+      });
+    });
+  });
+
   describe('registration refused over HTTP (nothing created)', () => {
     async function refused(d: Dispatcher, body: string, status: number, error: string, contentType = 'application/jwt') {
       const before = clients();
