@@ -96,6 +96,7 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     cookieSecret: config.sessionSecret,
     accessTokenTtl: config.oauth.accessTokenTtl,
     proxy: config.proxy,
+    externalUrls: { publicUrl: config.publicUrl, mtlsUrl: config.mtlsUrl },
   });
   // Suspension stops the partner's clients at once: their tokens and grants go in the same transaction.
   partners.onPartnerStatusChange(async (change) => {

@@ -42,6 +42,12 @@ export interface OAuthAreaDeps {
   cookieSecret: string;
   accessTokenTtl: number;
   proxy: { trusted: string[]; header: string };
+  /**
+   * Configured external URLs (PUBLIC_URL, MTLS_URL). When set, OAuth requests must name that host: the
+   * provider builds endpoint URLs from the Host header, and a forged one must not end up in discovery or in a
+   * registration_client_uri.
+   */
+  externalUrls?: { publicUrl: string | null; mtlsUrl: string | null };
   /** Validation reuse for presented certificates (ms). Default 60 s. */
   certificateTtlMs?: number;
 }
@@ -115,6 +121,21 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     handle(req, res).catch(next);
   };
 
+  /** 421 for a request whose Host is not the configured external host (nothing to check when none is). */
+  const hostGuard = (configured: string | null | undefined) => {
+    const expected = configured ? new URL(configured).host.toLowerCase() : null;
+    return (req: Request, res: Response, next: NextFunction) => {
+      if (expected && String(req.headers.host ?? '').toLowerCase() !== expected) {
+        res.status(421).set('Cache-Control', 'no-store').json({
+          error: 'invalid_request',
+          error_description: `this server answers OAuth requests for ${expected} only`,
+        });
+        return;
+      }
+      next();
+    };
+  };
+
   return {
     repo,
     service,
@@ -143,6 +164,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     requireBoundToken: guard.requireBoundToken,
     publicRouter() {
       const router = Router();
+      router.use(OAUTH_MOUNT, hostGuard(deps.externalUrls?.publicUrl));
       router.use(OAUTH_MOUNT, (req, res, next) => {
         if (PUBLIC_PATHS.some((re) => re.test(req.path))) {
           toProvider(req, res, next);
@@ -165,6 +187,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     mtlsRouter(evaluate) {
       const gate = createRegistrationGate({ provider: current, evaluate, oauth: service, audit: deps.audit, logger: deps.logger });
       const router = Router();
+      router.use(OAUTH_MOUNT, hostGuard(deps.externalUrls?.mtlsUrl));
       router.use(certificates.middleware);
       router.post(`${OAUTH_MOUNT}/register`, gate.create);
       router.all(`${OAUTH_MOUNT}/register/:clientId`, gate.manage);

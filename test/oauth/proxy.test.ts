@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { startOAuthPortal, type OAuthHarness } from './harness.js';
@@ -61,5 +62,61 @@ describe('oauth: client certificate from a trusted proxy (RFC 9440)', function (
     assert.equal(r.status, 400);
     assert.equal(r.json.code, 'certificate.header_malformed');
     assert.equal(h.count("SELECT COUNT(*) AS n FROM oauth_models WHERE model = 'Client'"), before);
+  });
+});
+
+/** fetch cannot set Host; node's https can. */
+function withHost(url: string, host: string, ca: string, method = 'GET', body?: string, tls: { cert?: string; key?: string } = {}) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const u = new URL(url);
+    const req = https.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method,
+        ca,
+        servername: 'localhost',
+        agent: false,
+        headers: { host, accept: 'application/json', ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        ...tls,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('oauth: configured external URLs', function () {
+  this.timeout(120_000);
+  let h: OAuthHarness;
+  before(async () => {
+    h = await startOAuthPortal({ PUBLIC_URL: 'https://portal.bank.test', MTLS_URL: 'https://mtls.bank.test:8443' });
+  });
+  after(async () => h?.stop());
+
+  it('discovery names the configured hosts; a forged Host header is 421 and never reflected', async () => {
+    const discovery = `${h.publicUrl}/oauth/.well-known/openid-configuration`;
+    const ok = await withHost(discovery, 'portal.bank.test', h.ca);
+    assert.equal(ok.status, 200, ok.text);
+    const d = JSON.parse(ok.text) as Record<string, unknown>;
+    assert.equal(d.issuer, 'https://portal.bank.test/oauth');
+    assert.equal(d.token_endpoint, 'https://portal.bank.test/oauth/token');
+    assert.equal((d.mtls_endpoint_aliases as Record<string, string>).token_endpoint, 'https://mtls.bank.test:8443/oauth/token');
+    const forged = await withHost(discovery, 'evil.example', h.ca);
+    assert.equal(forged.status, 421);
+    assert.doesNotMatch(forged.text, /evil\.example/);
+    const acme = path.join(h.dir, 'certs', 'partners', 'acme-payments');
+    const mtls = await withHost(`${h.mtlsUrl}/oauth/token`, 'evil.example', h.ca, 'POST', 'grant_type=client_credentials&client_id=x', {
+      cert: readFileSync(path.join(acme, 'qwac-chain.pem'), 'utf8'),
+      key: readFileSync(path.join(acme, 'qwac.key'), 'utf8'),
+    });
+    assert.equal(mtls.status, 421);
   });
 });
