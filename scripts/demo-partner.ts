@@ -76,9 +76,17 @@ interface Target {
   /** From PORTAL_MTLS_URL, or null to use what discovery publishes. */
   mtlsUrl: string | null;
   certsDir: string;
-  /** Stops what the demo started (nothing against a running portal). */
-  stop(): Promise<void>;
   ownPortal: boolean;
+}
+
+/**
+ * What the demo started or created, undone last-in first-out: at the end, and on Ctrl-C (so that neither a
+ * registered client nor the temporary portal and its folder outlive an interrupted run).
+ */
+const cleanups: (() => Promise<void>)[] = [];
+
+async function cleanUpAll(): Promise<void> {
+  for (const undo of cleanups.splice(0).reverse()) await undo().catch(() => undefined);
 }
 
 const say = (line = '') => console.log(line);
@@ -158,48 +166,34 @@ function freePort(): Promise<number> {
 async function startOwnPortal(): Promise<Target> {
   const dir = mkdtempSync(path.join(tmpdir(), 'demo-partner-'));
   const certsDir = path.join(dir, 'certs');
-  const stops: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
-  const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
-  };
-  try {
-    const port = await freePort();
-    const responderBaseUrl = `http://127.0.0.1:${port}`;
-    // The certificates name the responder's URL, so it is chosen before the PKI is generated.
-    await ensureDevPki(certsDir, { responderBaseUrl });
-    const responder = await startResponder({ pki: await loadDevPki(certsDir), port });
-    stops.push(() => responder.close());
-    const config = loadConfig(
-      {
-        NODE_ENV: 'development',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        MTLS_PORT: '0',
-        DATA_DIR: path.join(dir, 'data'),
-        CERTS_DIR: certsDir,
-        PKI_RESPONDER_URL: responderBaseUrl,
-        REVOCATION_POLICY: 'hard-fail',
-        REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true',
-        DEMO_SEED: 'true',
-      },
-      dir,
-    );
-    // The seed's staff credentials are for people at a browser; this demo has no use for them.
-    const portal = await startPortal(config, createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }), {
-      onDemoSeed: () => undefined,
-    });
-    stops.push(() => portal.stop());
-    return {
-      publicUrl: `https://127.0.0.1:${portal.publicPort}`,
-      mtlsUrl: null,
-      certsDir,
-      stop,
-      ownPortal: true,
-    };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const responderBaseUrl = `http://127.0.0.1:${port}`;
+  // The certificates name the responder's URL, so it is chosen before the PKI is generated.
+  await ensureDevPki(certsDir, { responderBaseUrl });
+  const responder = await startResponder({ pki: await loadDevPki(certsDir), port });
+  cleanups.push(() => responder.close());
+  const config = loadConfig(
+    {
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      MTLS_PORT: '0',
+      DATA_DIR: path.join(dir, 'data'),
+      CERTS_DIR: certsDir,
+      PKI_RESPONDER_URL: responderBaseUrl,
+      REVOCATION_POLICY: 'hard-fail',
+      REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true',
+      DEMO_SEED: 'true',
+    },
+    dir,
+  );
+  // The seed's staff credentials are for people at a browser; this demo has no use for them.
+  const portal = await startPortal(config, createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }), {
+    onDemoSeed: () => undefined,
+  });
+  cleanups.push(() => portal.stop());
+  return { publicUrl: `https://127.0.0.1:${portal.publicPort}`, mtlsUrl: null, certsDir, ownPortal: true };
 }
 
 function targetFromEnv(env: NodeJS.ProcessEnv): Target | null {
@@ -211,7 +205,6 @@ function targetFromEnv(env: NodeJS.ProcessEnv): Target | null {
     publicUrl: httpsUrl('PORTAL_URL', env.PORTAL_URL),
     mtlsUrl: env.PORTAL_MTLS_URL ? httpsUrl('PORTAL_MTLS_URL', env.PORTAL_MTLS_URL) : null,
     certsDir: path.resolve(env.CERTS_DIR ?? path.join('certs', 'dev')),
-    stop: async () => undefined,
     ownPortal: false,
   };
 }
@@ -351,6 +344,11 @@ async function runSteps(target: Target, files: PartnerFiles): Promise<void> {
       registrationClientUri: onMtls(String(reg.registration_client_uri)),
       registrationAccessToken: String(reg.registration_access_token),
     };
+    const mine = registered;
+    // Interrupted from here on (Ctrl-C), the client is deleted before the demo exits.
+    cleanups.push(async () => {
+      if (registered === mine) await cleanUp(mine, acme);
+    });
     detail('client_id', registered.clientId);
     detail('authentication', `${String(reg.token_endpoint_auth_method)} (the client authenticates with its certificate, no secret)`);
     detail('registration access token', prefix(registered.registrationAccessToken));
@@ -404,6 +402,7 @@ async function runSteps(target: Target, files: PartnerFiles): Promise<void> {
     const failure = `${current} failed: ${err instanceof StepFailed ? err.message : describe(err)}`;
     // A later step failed: the client registered in step 2 goes anyway, so that the next run can register.
     const left: Registered | null = registered;
+    registered = null;
     if (!left) throw new StepFailed(failure);
     const afterwards = await cleanUp(left, acme).then(
       () => `(The client ${left.clientId} registered in step 2 was deleted.)`,
@@ -428,6 +427,12 @@ async function cleanUp(registered: Registered, agent: Agent): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  // Piped into `head`, stdout may close early: the demo still runs to the end and removes what it started.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   let target: Target | null;
   try {
     const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
@@ -442,22 +447,21 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  if (!target) {
-    say('No PORTAL_URL: starting a portal of its own on free loopback ports, with a fresh temporary data directory…');
-    try {
-      target = await startOwnPortal();
-    } catch (err) {
-      console.error(`Could not start a portal: ${describe(err)}`);
-      return 1;
-    }
-  }
-  const own = target;
   const interrupted = () => {
-    void own.stop().finally(() => process.exit(130));
+    void cleanUpAll().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
+    if (!target) {
+      say('No PORTAL_URL: starting a portal of its own on free loopback ports, with a fresh temporary data directory…');
+      try {
+        target = await startOwnPortal();
+      } catch (err) {
+        console.error(`Could not start a portal: ${describe(err)}`);
+        return 1;
+      }
+    }
     const files = readPartnerFiles(target.certsDir);
     files.qwacThumbprint = await thumbprint(files.qwacPem);
     say(`Acme Payments' server talks to the portal at ${target.publicUrl}${target.ownPortal ? ' (started by this demo)' : ''}.`);
@@ -474,7 +478,7 @@ async function main(): Promise<number> {
     console.error(err instanceof StepFailed ? err.message : `The demo failed: ${describe(err)}`);
     return 1;
   } finally {
-    await target.stop();
+    await cleanUpAll();
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
   }
