@@ -15,17 +15,19 @@
  *
  * The servers (portal, floor) run on the main thread; the load generator runs in a worker thread (its own
  * event loop, so on 2 cores server and client each get one): a closed loop of --connections concurrent requests
- * (a minimal HTTP/1.1 client over node:tls) for --seconds, after a warm-up. Each row: median req/s over
- * --rounds, median p99 latency, the ratio to the floor, the ratio of requests per busy server second (server
- * event-loop utilisation), which is the fair one when the load generator is the limit (with new handshakes
- * the client signs with its RSA key as the server does, so one client thread can barely keep up with the
- * floor), and how busy each side was.
+ * (a minimal HTTP/1.1 client over node:tls) for --seconds, after a warm-up. In every round each subject is
+ * measured next to a floor measurement of its own (order alternating by round: these machines' speed drifts),
+ * and its ratios are taken against that one. Each row: median req/s and p99 latency over --rounds, the median
+ * ratio to the floor, the median ratio of requests per busy server second (server event-loop utilisation),
+ * which is the fair one when the load generator is the limit (with new handshakes the client signs with its
+ * RSA key as the server does, so one client thread can barely keep up with the floor), and how busy each side
+ * was.
  *
  * Targets (issue 4): api >= 0.60x the floor with keep-alive, >= 0.85x with new handshakes; token >= 0.30x.
  * A target is met when both ratios reach it.
  *
- * Options: --seconds N (default 2), --rounds N (default 3), --connections N (default 8);
- *          --quick (or BENCH_QUICK=1): a test mode, a fixed 24 requests per row over 4 connections, 1 round;
+ * Options: --seconds N (default 1), --rounds N (default 5), --connections N (default 8);
+ *          --quick (or BENCH_QUICK=1): a test mode, a fixed 24 requests per measurement over 4 connections, 1 round;
  *          --breakdown: two more rows between the floor and the API (the portal's Express stack answering the
  *          same JSON; the same behind the portal's certificate-context middleware);
  *          --only api,token and --mode keep-alive|'new handshake': a subset (the floor is always measured),
@@ -258,8 +260,8 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '2' },
-      rounds: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '5' },
       connections: { type: 'string', default: '8' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
@@ -352,6 +354,9 @@ async function main(): Promise<void> {
 
     interface Sample {
       rate: number;
+      /** Against the floor measured next to it (1 for the floor). */
+      ratio: number;
+      capacityRatio: number;
       p99: number;
       serverBusy: number;
       clientBusy: number;
@@ -378,6 +383,8 @@ async function main(): Promise<void> {
         const hs = target.handshakes.read();
         return {
           rate: r.requests / (r.elapsedMs / 1000),
+          ratio: 1,
+          capacityRatio: 1,
           p99: r.p99,
           serverBusy,
           clientBusy: r.clientBusy,
@@ -391,19 +398,30 @@ async function main(): Promise<void> {
       }
     }
 
+    const record = (name: string, mode: Mode, s: Sample) => {
+      const list = samples.get(key(name, mode)) ?? [];
+      list.push(s);
+      samples.set(key(name, mode), list);
+      process.stderr.write(
+        `  ${key(name, mode).padEnd(20)} ${s.rate.toFixed(0).padStart(6)} req/s  p99 ${s.p99.toFixed(1).padStart(6)} ms  ` +
+          `server ${(s.serverBusy * 100).toFixed(0)}% client ${(s.clientBusy * 100).toFixed(0)}% busy  ` +
+          `${s.full} full + ${s.resumed} resumed handshakes / ${s.requests} requests\n`,
+      );
+    };
+    const [floorTarget, ...subjects] = targets;
     for (let round = 1; round <= rounds; round++) {
       process.stderr.write(`Round ${round}/${rounds}\n`);
       for (const mode of modes) {
-        for (const target of targets) {
-          const s = await measure(target, mode);
-          const list = samples.get(key(target.name, mode)) ?? [];
-          list.push(s);
-          samples.set(key(target.name, mode), list);
-          process.stderr.write(
-            `  ${key(target.name, mode).padEnd(20)} ${s.rate.toFixed(0).padStart(6)} req/s  p99 ${s.p99.toFixed(1).padStart(6)} ms  ` +
-              `server ${(s.serverBusy * 100).toFixed(0)}% client ${(s.clientBusy * 100).toFixed(0)}% busy  ` +
-              `${s.full} full + ${s.resumed} resumed handshakes / ${s.requests} requests\n`,
-          );
+        for (const subject of subjects) {
+          // Each subject next to a floor measurement of its own, in alternating order: the machine's speed drifts.
+          const floorFirst = round % 2 === 1;
+          const first = await measure(floorFirst ? floorTarget! : subject, mode);
+          const second = await measure(floorFirst ? subject : floorTarget!, mode);
+          const [f, s] = floorFirst ? [first, second] : [second, first];
+          s.ratio = s.rate / f.rate;
+          s.capacityRatio = s.rate / s.serverBusy / (f.rate / f.serverBusy);
+          record('floor', mode, f);
+          record(subject.name, mode, s);
         }
       }
     }
@@ -418,20 +436,17 @@ async function main(): Promise<void> {
     };
     lines.push(
       `bench:mtls  node ${process.version}, ${os.availableParallelism()} cores, ${connections} connections, ` +
-        (quick ? `quick mode: ${quickCount} requests per row, 1 round` : `${rounds} rounds x ${seconds}s (median)`) +
+        (quick ? `quick mode: ${quickCount} requests per measurement, 1 round` : `${rounds} rounds of ${seconds}s measurements (medians)`) +
         `, loopback, ${[...protocols].join('/')}, RSA-2048 server and client certificates`,
     );
     for (const mode of modes) {
-      const floorList = samples.get(key('floor', mode))!;
-      const floorRate = median(floorList.map((s) => s.rate));
-      const floorCapacity = median(floorList.map((s) => s.rate / s.serverBusy));
       for (const target of targets) {
         const list = samples.get(key(target.name, mode))!;
         const rate = median(list.map((s) => s.rate));
         const p99 = median(list.map((s) => s.p99));
-        const ratio = rate / floorRate;
-        // Requests per second of busy server thread: what counts when the load generator, not the server, is the limit.
-        const capacityRatio = median(list.map((s) => s.rate / s.serverBusy)) / floorCapacity;
+        // Medians of the ratios to the floor measured next to each sample.
+        const ratio = median(list.map((s) => s.ratio));
+        const capacityRatio = median(list.map((s) => s.capacityRatio));
         const want = targetsFor[key(target.name, mode)];
         const verdict =
           want === undefined ? '' : ` the floor (target >= ${want.toFixed(2)}: ${Math.min(ratio, capacityRatio) >= want ? 'met' : 'NOT met'})`;
