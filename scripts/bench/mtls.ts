@@ -409,6 +409,11 @@ async function main(): Promise<void> {
       );
     };
     const [floorTarget, ...subjects] = targets;
+    if (!quick) {
+      // A round that is not counted: the JIT needs longer than one measurement's warm-up for the portal's paths.
+      process.stderr.write('Warm-up round (not counted)\n');
+      for (const mode of modes) for (const target of targets) await measure(target, mode);
+    }
     for (let round = 1; round <= rounds; round++) {
       process.stderr.write(`Round ${round}/${rounds}\n`);
       for (const mode of modes) {
