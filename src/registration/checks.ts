@@ -26,7 +26,7 @@ import type { EidasService } from '../eidas/service.js';
 import type { CertificateReport, OrganizationIdentifier, Psd2RoleName } from '../eidas/types.js';
 import { x509 } from '../eidas/x509.js';
 import { ROLE_SCOPES, type PresentedCertificate } from '../oauth/types.js';
-import type { PartnerView, RequestedRole } from '../partners/types.js';
+import type { PartnersService, PartnerView, RequestedRole } from '../partners/types.js';
 import type { RegistrationJtiStore } from './jti.js';
 import type { RegistrationErrorCode, RegistrationRequestInput, SoftwareProduct } from './types.js';
 
@@ -36,17 +36,12 @@ export interface JwkSet {
   keys: JWK[];
 }
 
-/** The partners service as the evaluator uses it (the three methods of PartnersService it needs). */
-export interface RegistrationPartners {
-  getPartner(id: string): Promise<PartnerView | null>;
-  partnerForOrganization(organizationIdentifier: string): Promise<PartnerView | null>;
-  /** Throws AppError `partners.fast_lane_refused` (403) when the register or certificate checks fail. */
-  registerRegulatedPartner(input: {
-    qwac: { ders: Uint8Array[]; report: CertificateReport };
-    requestedRoles: RequestedRole[];
-    ip?: string | null;
-  }): Promise<PartnerView>;
-}
+/**
+ * The partners service as the evaluator uses it. registerRegulatedPartner throws AppError
+ * `partners.fast_lane_refused` (403) when the register or certificate checks fail, and returns the existing
+ * partner when one already holds the organizationIdentifier.
+ */
+export type RegistrationPartners = Pick<PartnersService, 'getPartner' | 'partnerForOrganization' | 'registerRegulatedPartner'>;
 
 export interface RegistrationEvaluatorDeps {
   /** The portal's directory: the issuer and public keys of the software statements it signs. */

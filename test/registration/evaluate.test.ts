@@ -750,8 +750,10 @@ describe('registration: evaluating a DCR request (RFC 7591/7592, UK OB profile)'
       status: 403,
       error: 'unapproved_software_statement',
       check: 'partner.fast_lane',
+      description: /^The portal cannot approve this organisation automatically: .* Apply in the partner portal instead\.$/,
     });
-    assert.ok(r.description.length > 10);
+    assert.match(String(r.detail), /fast lane refused: .*PSDDE-BAFIN-152645/);
+    assert.equal(await w.partners.partnerForOrganization('PSDDE-BAFIN-152645'), null);
   });
 
   it('fast lane: a signed request without a statement must be signed with the QSealC', async () => {

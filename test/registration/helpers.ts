@@ -196,7 +196,7 @@ export async function world(opts: Parameters<typeof harness>[0] = {}): Promise<W
   const fetched: string[] = [];
   const endpoints = new Map<string, { keys: JWK[] }>();
   const clock = { now: new Date() };
-  const partners = (process.env.REG_SHIM ? shim(h) : h.service) as unknown as RegistrationPartners;
+  const partners: RegistrationPartners = h.service;
   const evaluator = createRegistrationEvaluator({
     directory: { issuer: DIRECTORY_ISSUER, publicJwks: () => ({ keys: [directoryKey.publicJwk] }) },
     software: { getSoftware: async (id) => products.get(id) ?? null },
@@ -300,12 +300,4 @@ export function jtiCount(w: World): number {
 
 export function partnerCount(w: World): number {
   return count(w.h.db, 'partners');
-}
-
-function shim(h: Harness): RegistrationPartners {
-  return {
-    getPartner: async () => null,
-    partnerForOrganization: async (oi) => (await h.service.listPartners(APPROVER_A)).find((p) => p.organizationIdentifier === oi) ?? null,
-    registerRegulatedPartner: async () => { throw new Error('shim'); },
-  };
 }
