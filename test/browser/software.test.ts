@@ -355,6 +355,7 @@ describe('browser journey: the partner’s software page and the officers’ cli
     assert.equal(await text(cells.nth(2)), 'tls_client_auth');
     assert.equal(await text(cells.nth(3)), 'accounts payments');
     assert.match(await text(cells.nth(5)), /^\S{16}…/, 'a pinned issuing-CA key is shown');
+    assert.match(await text(cells.nth(6)), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
     shots.push(await shoot(page, 'clients-02-registered'));
   });
 

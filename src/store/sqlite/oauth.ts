@@ -5,6 +5,7 @@ import type { Db } from '../database.js';
 interface Row {
   payload: string;
   consumed_at: number | null;
+  created_at?: number;
 }
 
 function str(v: unknown): string | null {
@@ -15,6 +16,10 @@ function hydrate(row: Row | undefined): OAuthPayload | undefined {
   if (!row) return undefined;
   const payload = JSON.parse(row.payload) as OAuthPayload;
   if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+  // oidc-provider answers client_id_issued_at at registration but does not store it: the row's time is the same.
+  if (row.created_at !== undefined && payload.client_id_issued_at === undefined) {
+    payload.client_id_issued_at = Math.floor(row.created_at / 1000);
+  }
   return payload;
 }
 
@@ -54,11 +59,11 @@ export function createSqliteOAuthRepository(db: Db): OAuthRepository {
          AND json_extract(payload, '$."x5t#S256"') = ?`,
     ),
     clientsWhere: {
-      org_id: db.prepare(`SELECT payload, NULL AS consumed_at FROM oauth_models WHERE model = 'Client' AND json_extract(payload, '$.org_id') = ? ORDER BY created_at`),
-      partner_id: db.prepare(`SELECT payload, NULL AS consumed_at FROM oauth_models WHERE model = 'Client' AND json_extract(payload, '$.partner_id') = ? ORDER BY created_at`),
-      software_id: db.prepare(`SELECT payload, NULL AS consumed_at FROM oauth_models WHERE model = 'Client' AND json_extract(payload, '$.software_id') = ? ORDER BY created_at`),
+      org_id: db.prepare(`SELECT payload, NULL AS consumed_at, created_at FROM oauth_models WHERE model = 'Client' AND json_extract(payload, '$.org_id') = ? ORDER BY created_at`),
+      partner_id: db.prepare(`SELECT payload, NULL AS consumed_at, created_at FROM oauth_models WHERE model = 'Client' AND json_extract(payload, '$.partner_id') = ? ORDER BY created_at`),
+      software_id: db.prepare(`SELECT payload, NULL AS consumed_at, created_at FROM oauth_models WHERE model = 'Client' AND json_extract(payload, '$.software_id') = ? ORDER BY created_at`),
     },
-    listClients: db.prepare(`SELECT payload, NULL AS consumed_at FROM oauth_models WHERE model = 'Client' ORDER BY created_at`),
+    listClients: db.prepare(`SELECT payload, NULL AS consumed_at, created_at FROM oauth_models WHERE model = 'Client' ORDER BY created_at`),
     prune: db.prepare('DELETE FROM oauth_models WHERE expires_at IS NOT NULL AND expires_at <= ?'),
   };
 
