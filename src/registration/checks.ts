@@ -70,6 +70,8 @@ export const REGISTRATION_LIMITS = {
   maxX5c: 10,
   /** Allowed clock difference for `iat`/`nbf` in the future. */
   skewSeconds: 60,
+  /** The longest a signed registration request may live (exp - now). */
+  maxRequestLifetimeSeconds: 3600,
 } as const;
 
 export const SIGNING_ALGS = ['PS256', 'ES256'] as const;
@@ -746,6 +748,10 @@ const requestClaims: Check = {
     }
     if (body.exp * 1000 <= now) {
       return fail('invalid_client_metadata', `The request expired at ${iso(body.exp)}: sign a new one with exp in the future.`);
+    }
+    if (body.exp * 1000 > now + REGISTRATION_LIMITS.maxRequestLifetimeSeconds * 1000) {
+      // A bound lifetime keeps a captured request short-lived and the replay store small.
+      return fail('invalid_client_metadata', `exp ${iso(body.exp)} is too far ahead: a registration request may live at most ${REGISTRATION_LIMITS.maxRequestLifetimeSeconds / 60} minutes.`);
     }
     if (typeof body.iat !== 'number' || !Number.isFinite(body.iat)) {
       return fail('invalid_client_metadata', 'iat is required: the time the request was signed (NumericDate).');

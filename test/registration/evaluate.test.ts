@@ -398,6 +398,8 @@ describe('registration: evaluating a DCR request (RFC 7591/7592, UK OB profile)'
       await refused(w, jwtInput(noExp, w.acme), { status: 400, error: 'invalid_client_metadata', check: 'request.claims', description: /exp is required/ });
       const noJti = await signedRequest(w, p.id, { software_statement: ssa }, { claims: { jti: undefined } });
       await refused(w, jwtInput(noJti, w.acme), { status: 400, error: 'invalid_client_metadata', check: 'request.claims', description: /jti is required/ });
+      const longLived = await signedRequest(w, p.id, { software_statement: ssa }, { claims: { iat: now, exp: now + 2 * 3600 } });
+      await refused(w, jwtInput(longLived, w.acme), { status: 400, error: 'invalid_client_metadata', check: 'request.claims', description: /too far ahead/ });
     });
 
     it('a replayed jti is refused; the first use is recorded once', async () => {
