@@ -12,9 +12,9 @@ export function bankingRouter(deps: {
   partners: Pick<PartnersService, 'getPartner'>;
 }): Router {
   const router = Router();
-  router.get('/api/v1/connection', deps.requireBoundToken(), async (_req, res) => {
+  router.get('/api/v1/connection', deps.requireBoundToken(), (_req, res) => {
     const t = boundToken(res);
-    const partner = await deps.partners.getPartner(t.partnerId);
+    const partner = t.partner;
     res.set('Cache-Control', 'no-store').json({
       client_id: t.clientId,
       org_id: t.orgId,

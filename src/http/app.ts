@@ -15,6 +15,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export function createApp(deps: { logger: Logger; routers: Router[] }): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('views', path.join(ROOT, 'views'));
   app.set('view engine', 'ejs');
   // Listeners face clients directly; a proxy in front is configured explicitly (issue: mTLS behind a proxy).

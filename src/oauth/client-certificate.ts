@@ -9,7 +9,6 @@
  * revocation is therefore seen within `ttlMs` (plus the engine's own OCSP/CRL cache).
  */
 import { createHash } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuditService } from '../audit/service.js';
 import { Lru } from '../eidas/chain/lru.js';
@@ -59,7 +58,7 @@ export function createCertificateContext(deps: CertificateContextDeps): Certific
   const ttlMs = deps.ttlMs ?? 60_000;
   const now = deps.now ?? Date.now;
   const cache = new Lru<string, { at: number; value: Promise<PresentedCertificate> }>(5000);
-  const perSocket = new WeakMap<TLSSocket, { key: string; at: number; value: PresentedCertificate }>();
+  const byLeaf = new Lru<string, { at: number; value: PresentedCertificate }>(5000);
 
   function cacheKey(ders: Uint8Array[], source: string): string {
     const h = createHash('sha256').update(source);
@@ -98,8 +97,20 @@ export function createCertificateContext(deps: CertificateContextDeps): Certific
     resolve,
     clear() {
       cache.clear();
+      byLeaf.clear();
     },
     middleware(req, res, next) {
+      const target = req as WithContext;
+      // A certificate validated within ttlMs is recognised by its own bytes: reading the chain costs ~0.2 ms a
+      // connection, and the verdict is about this certificate (the chain sent only helps to build its path).
+      const leaf = deps.source.tlsLeaf(req);
+      const leafKey = leaf ? certificateThumbprint(leaf) : null;
+      const known = leafKey ? byLeaf.get(leafKey) : undefined;
+      if (known && now() - known.at < ttlMs) {
+        target[CONTEXT] = known.value;
+        next();
+        return;
+      }
       const read = deps.source.read(req);
       if (!read.ok) {
         const ip = req.socket.remoteAddress ?? null;
@@ -117,23 +128,14 @@ export function createCertificateContext(deps: CertificateContextDeps): Certific
           );
         return;
       }
-      const target = req as WithContext;
       if (read.ders.length === 0) {
         target[CONTEXT] = null;
         next();
         return;
       }
-      const socket = req.socket as TLSSocket;
-      const key = cacheKey(read.ders, read.source);
-      const known = perSocket.get(socket);
-      if (known && known.key === key && now() - known.at < ttlMs) {
-        target[CONTEXT] = known.value;
-        next();
-        return;
-      }
       resolve(read.ders, read.source).then(
         (value) => {
-          if (read.source === 'tls') perSocket.set(socket, { key, at: now(), value });
+          if (read.source === 'tls' && leafKey) byLeaf.set(leafKey, { at: now(), value });
           target[CONTEXT] = value;
           next();
         },

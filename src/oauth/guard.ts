@@ -13,7 +13,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
-import type { PartnersService } from '../partners/types.js';
+import { Lru } from '../eidas/chain/lru.js';
+import type { PartnersService, PartnerView } from '../partners/types.js';
 import { presentedCertificate } from './client-certificate.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
 import { certificateRefusal } from './provider.js';
@@ -23,6 +24,7 @@ import type { ClientSummary } from './types.js';
 export interface BoundTokenContext {
   clientId: string;
   partnerId: string;
+  partner: PartnerView;
   orgId: string;
   scopes: string[];
   thumbprint: string;
@@ -68,6 +70,7 @@ export function bearerChallenge(realm: string, f: Pick<Failure, 'error' | 'descr
 
 export function createTokenGuard(deps: GuardDeps) {
   const realm = deps.realm ?? 'bank-api';
+  const verified = new Lru<string, { payload: JWTPayload; until: number }>(10_000);
   const jwks = createLocalJWKSet(deps.keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
 
   function fail(res: Response, f: Failure, withError = true): void {
@@ -83,12 +86,18 @@ export function createTokenGuard(deps: GuardDeps) {
     if (value.split('.').length === 3) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(value, jwks, {
-          issuer: deps.issuer(),
-          audience: deps.apiAudience(),
-          algorithms: [SIGNING_ALG],
-          typ: 'at+jwt',
-        }));
+        const hit = verified.get(value);
+        if (hit && Date.now() < hit.until) payload = hit.payload;
+        else {
+          ({ payload } = await jwtVerify(value, jwks, {
+            issuer: deps.issuer(),
+            audience: deps.apiAudience(),
+            algorithms: [SIGNING_ALG],
+            typ: 'at+jwt',
+          }));
+          // A token that verified stays valid until it expires: reuse the result, bounded to a minute.
+          verified.set(value, { payload, until: Math.min((payload.exp ?? 0) * 1000, Date.now() + 60_000) });
+        }
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'ERR_JWT_INVALID';
         return invalid(code === 'ERR_JWT_EXPIRED' ? 'the access token has expired' : `the access token is not valid here (${code})`);
@@ -165,7 +174,7 @@ export function createTokenGuard(deps: GuardDeps) {
         check: 'token.scope',
       };
     }
-    return { clientId: client.clientId, partnerId: client.partnerId, orgId: client.orgId, scopes: facts.scopes, thumbprint: cert.thumbprint, format: facts.format };
+    return { clientId: client.clientId, partnerId: client.partnerId, partner, orgId: client.orgId, scopes: facts.scopes, thumbprint: cert.thumbprint, format: facts.format };
   }
 
   function requireBoundToken(opts: { scopes?: readonly string[] } = {}): RequestHandler {

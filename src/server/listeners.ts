@@ -40,7 +40,7 @@ export function createMtlsServer(tls: TlsMaterial, app: RequestListener): https.
       requestCert: true,
       rejectUnauthorized: false,
       // No session tickets: every connection presents its certificate in a full handshake.
-      secureOptions: constants.SSL_OP_NO_TICKET,
+      secureOptions: constants.SSL_OP_NO_TICKET | constants.SSL_OP_NO_RENEGOTIATION,
     },
     app,
   );

@@ -22,10 +22,40 @@ import * as asn1js from 'asn1js';
 import type { Request } from 'express';
 import { x509 } from '../../eidas/x509.js';
 
+/**
+ * What a TLS connection presented, read once: the peer's certificates cannot change on a connection (the
+ * mutual-TLS listener refuses renegotiation), and getPeerCertificate(true) costs ~0.2 ms (it converts every
+ * certificate of the chain to a JS object).
+ */
+const bySocket = new WeakMap<TLSSocket, Uint8Array[]>();
+
 /** DER certificates the client presented, its own first, then the chain it sent; [] when none. */
 export function presentedCertificates(req: Request): Uint8Array[] {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return [];
+  let out = bySocket.get(socket);
+  if (!out) {
+    out = readChain(socket);
+    bySocket.set(socket, out);
+  }
+  return out;
+}
+
+/**
+ * The client's own certificate from the handshake, without its chain (~0.05 ms instead of ~0.2 ms); null when
+ * none. Not getPeerX509Certificate(): on Node 20, calling it on a server socket makes a later
+ * getPeerCertificate(true) lose the chain the client sent.
+ */
+export function presentedLeaf(req: Request): Uint8Array | null {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  const known = bySocket.get(socket);
+  if (known) return known[0] ?? null;
+  const peer = socket.getPeerCertificate(false);
+  return peer?.raw ? new Uint8Array(peer.raw) : null;
+}
+
+function readChain(socket: TLSSocket): Uint8Array[] {
   const peer = socket.getPeerCertificate(true);
   if (!peer?.raw) return [];
   const out: Uint8Array[] = [];
@@ -60,6 +90,11 @@ export type CertificateSourceResult =
 
 export interface CertificateSource {
   read(req: Request): CertificateSourceResult;
+  /**
+   * The leaf certificate when this request's certificate comes from the TLS handshake (not from a proxy, no
+   * certificate header): lets a cache recognise a known certificate without reading the chain. Else null.
+   */
+  tlsLeaf(req: Request): Uint8Array | null;
 }
 
 export const CLIENT_CERT_LIMITS = {
@@ -257,16 +292,22 @@ function readEscapedPem(req: Request, header: string): Step<Uint8Array[]> {
  */
 export function createCertificateSource(opts: { trusted: string[]; header: string }): CertificateSource {
   const proxies = proxyList(opts.trusted);
+  const noProxies = opts.trusted.length === 0;
   const header = opts.header.toLowerCase();
   const rfc9440 = header === RFC9440;
   const names = rfc9440 ? [RFC9440, RFC9440_CHAIN] : [header];
 
   return {
+    tlsLeaf(req: Request): Uint8Array | null {
+      if (names.some((n) => req.headers[n] !== undefined)) return null;
+      if (!noProxies && isTrustedPeer(proxies, req.socket?.remoteAddress)) return null;
+      return presentedLeaf(req);
+    },
     read(req: Request): CertificateSourceResult {
       try {
         const peer = req.socket?.remoteAddress;
         const sent = names.filter((n) => req.headers[n] !== undefined);
-        const trusted = isTrustedPeer(proxies, peer);
+        const trusted = noProxies ? false : isTrustedPeer(proxies, peer);
 
         if (!trusted) {
           if (sent.length > 0) {
