@@ -29,6 +29,10 @@ export interface BoundTokenContext {
   scopes: string[];
   thumbprint: string;
   format: 'jwt' | 'opaque';
+  /** The consent a customer granted (authorization_code tokens); null for client_credentials tokens. */
+  consentId: string | null;
+  /** The customer (the token's subject); null for client_credentials tokens. */
+  customerId: string | null;
 }
 
 export interface GuardDeps {
@@ -54,6 +58,8 @@ interface TokenFacts {
   scopes: string[];
   thumbprint: string | null;
   format: 'jwt' | 'opaque';
+  consentId: string | null;
+  customerId: string | null;
 }
 
 const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -108,18 +114,30 @@ export function createTokenGuard(deps: GuardDeps) {
         scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
         thumbprint: typeof cnf?.['x5t#S256'] === 'string' ? (cnf['x5t#S256'] as string) : null,
         format: 'jwt',
+        consentId: typeof payload.consent_id === 'string' ? payload.consent_id : null,
+        // client_credentials JWTs have sub = client_id; only a customer's token names a consent.
+        customerId: typeof payload.consent_id === 'string' && typeof payload.sub === 'string' ? payload.sub : null,
       };
     }
     const provider = deps.provider();
     const token = (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
     if (!token || token.isExpired) return invalid('the access token is unknown, expired or revoked');
     // An opaque token issued for a resource is a JWT; an opaque one has no audience and serves this API.
-    const record = token as unknown as { clientId: string; scope?: string; 'x5t#S256'?: string };
+    const record = token as unknown as {
+      clientId: string;
+      scope?: string;
+      'x5t#S256'?: string;
+      accountId?: string;
+      extra?: Record<string, unknown>;
+    };
+    const consentId = typeof record.extra?.consent_id === 'string' ? record.extra.consent_id : null;
     return {
       clientId: record.clientId,
       scopes: (record.scope ?? '').split(' ').filter(Boolean),
       thumbprint: record['x5t#S256'] ?? null,
       format: 'opaque',
+      consentId,
+      customerId: consentId && typeof record.accountId === 'string' ? record.accountId : null,
     };
   }
 
@@ -174,7 +192,17 @@ export function createTokenGuard(deps: GuardDeps) {
         check: 'token.scope',
       };
     }
-    return { clientId: client.clientId, partnerId: client.partnerId, partner, orgId: client.orgId, scopes: facts.scopes, thumbprint: cert.thumbprint, format: facts.format };
+    return {
+      clientId: client.clientId,
+      partnerId: client.partnerId,
+      partner,
+      orgId: client.orgId,
+      scopes: facts.scopes,
+      thumbprint: cert.thumbprint,
+      format: facts.format,
+      consentId: facts.consentId,
+      customerId: facts.customerId,
+    };
   }
 
   function requireBoundToken(opts: { scopes?: readonly string[] } = {}): RequestHandler {
