@@ -95,6 +95,7 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     dataDir: config.dataDir,
     cookieSecret: config.sessionSecret,
     accessTokenTtl: config.oauth.accessTokenTtl,
+    customers: accounts,
     proxy: config.proxy,
     externalUrls: { publicUrl: config.publicUrl, mtlsUrl: config.mtlsUrl },
   });

@@ -21,7 +21,7 @@ import { createAdapterClass } from './adapter.js';
 import { createCertificateContext, type CertificateContext } from './client-certificate.js';
 import { createTokenGuard } from './guard.js';
 import { loadSigningKeys, type SigningKeys } from './keys.js';
-import { createProvider } from './provider.js';
+import { createProvider, type ConsentPort, type CustomerPort } from './provider.js';
 import { createRegistrationGate } from './registration.js';
 import type { OAuthRepository } from './repository.js';
 import { createOAuthService, type OAuthService } from './service.js';
@@ -41,6 +41,8 @@ export interface OAuthAreaDeps {
   dataDir: string;
   cookieSecret: string;
   accessTokenTtl: number;
+  /** The bank's customers (accounts of kind 'customer'): the subjects of authorization_code grants. */
+  customers: CustomerPort;
   proxy: { trusted: string[]; header: string };
   /**
    * Configured external URLs (PUBLIC_URL, MTLS_URL). When set, OAuth requests must name that host: the
@@ -57,6 +59,8 @@ export interface OAuthArea {
   service: OAuthService;
   keys: SigningKeys;
   certificates: CertificateContext;
+  /** The consent area, created after this one (it reads clients): call before `start`. */
+  useConsents(port: ConsentPort): void;
   /** Builds the authorization server for the listeners' external URLs. Call once, after listen. */
   start(urls: { publicBaseUrl: string; mtlsBaseUrl: string }): Provider;
   provider(): Provider;
@@ -96,6 +100,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
   });
   const adapter = createAdapterClass({ repo, tx: deps.tx, audit: deps.audit });
   let provider: Provider | null = null;
+  let consents: ConsentPort | null = null;
   let issuer = '';
   let apiAudience = '';
   const current = (): Provider => {
@@ -141,7 +146,12 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     service,
     keys,
     certificates,
+    useConsents(port) {
+      consents = port;
+    },
     start(urls) {
+      // TRANSITIONAL (issue 5 wiring in progress): without the consent area no consent is known.
+      consents ??= { get: async () => null, findByGrantId: async () => null, usable: async () => 'consent.not_found' };
       issuer = `${urls.publicBaseUrl}${OAUTH_MOUNT}`;
       apiAudience = `${urls.mtlsBaseUrl}/api`;
       provider = createProvider({
@@ -154,6 +164,8 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
         cookieKeys: [deps.cookieSecret],
         accessTokenTtl: deps.accessTokenTtl,
         partners: deps.partners,
+        consents,
+        customers: deps.customers,
         logger: deps.logger,
       });
       return provider;

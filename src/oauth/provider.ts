@@ -16,6 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../logger.js';
 import type { PartnersService } from '../partners/types.js';
+import type { ConsentRefusal, ConsentView } from '../consent/types.js';
 import { x509 } from '../eidas/x509.js';
 import type { AdapterClass } from './adapter.js';
 import { presentedCertificate } from './client-certificate.js';
@@ -41,6 +42,49 @@ export function markVetted(req: IncomingMessage, decision: VettedRegistration): 
   vetted.set(req, decision);
 }
 
+/** What the authorization server asks of the consent area (src/consent). */
+export interface ConsentPort {
+  get(id: string): Promise<ConsentView | null>;
+  findByGrantId(grantId: string): Promise<ConsentView | null>;
+  usable(id: string, opts: { clientId: string }): Promise<ConsentView | ConsentRefusal>;
+}
+
+/** The customer (a user of kind 'customer') a token's subject names. */
+export interface CustomerPort {
+  getUser(id: string): Promise<{ id: string; kind: string } | null>;
+}
+
+/** The UK Open Banking claim that carries the consent (intent) id in the authorization request. */
+export const INTENT_CLAIM = 'openbanking_intent_id';
+
+/**
+ * The consent id a request names: `claims={"id_token":{"openbanking_intent_id":{"value":"…","essential":true}}}`
+ * (or under `userinfo`). Null when absent; the caller decides whether that is allowed.
+ */
+export function intentIdFromClaims(claims: unknown): string | null {
+  let parsed: unknown = claims;
+  if (typeof claims === 'string') {
+    try {
+      parsed = JSON.parse(claims);
+    } catch {
+      return null;
+    }
+  }
+  if (!parsed || typeof parsed !== 'object') return null;
+  for (const member of ['id_token', 'userinfo'] as const) {
+    const request = (parsed as Record<string, unknown>)[member] as Record<string, unknown> | undefined;
+    const claim = request?.[INTENT_CLAIM] as { value?: unknown } | undefined;
+    if (claim && typeof claim.value === 'string' && claim.value.length > 0 && claim.value.length <= 128) return claim.value;
+  }
+  return null;
+}
+
+/** The API scope a consent of each kind opens. */
+export const CONSENT_SCOPE: Record<ConsentView['kind'], string> = {
+  'account-access': ROLE_SCOPES.AIS,
+  'domestic-payment': ROLE_SCOPES.PIS,
+};
+
 export interface ProviderDeps {
   issuer: string;
   /** Base URL of the mutual-TLS listener, e.g. https://127.0.0.1:3444 (no trailing slash). */
@@ -54,6 +98,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   accessTokenTtl: number;
   partners: Pick<PartnersService, 'getPartner'>;
+  consents: ConsentPort;
+  customers: CustomerPort;
   logger: Logger;
 }
 
@@ -169,9 +215,30 @@ export function createProvider(deps: ProviderDeps): Provider {
         }
       },
     },
-    findAccount: async () => undefined,
+    // Subjects are the bank's customers. The ID token also names the consent the grant was made for (UK OB).
+    claims: { openid: ['sub'], [INTENT_CLAIM]: null },
+    findAccount: async (ctx, sub) => {
+      const user = await deps.customers.getUser(sub);
+      if (!user || user.kind !== 'customer') return undefined;
+      return {
+        accountId: user.id,
+        claims: async () => {
+          const grantId = (ctx.oidc.entities as { Grant?: { jti?: string } } | undefined)?.Grant?.jti;
+          const consent = grantId ? await deps.consents.findByGrantId(grantId) : null;
+          return consent ? { sub: user.id, [INTENT_CLAIM]: consent.id } : { sub: user.id };
+        },
+      };
+    },
+    // A customer's tokens live as long as their consent, not as long as their browser session at the bank.
+    expiresWithSession: async () => false,
+    // Refresh tokens for account access only: a payment consent is used once.
+    issueRefreshToken: async (_ctx, client, code) => {
+      if (!client.grantTypeAllowed('refresh_token') || !code.grantId) return false;
+      const consent = await deps.consents.findByGrantId(code.grantId);
+      return consent?.kind === 'account-access';
+    },
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
-    extraTokenClaims: async (ctx) => {
+    extraTokenClaims: async (ctx, token) => {
       const client = ctx.oidc.client;
       if (!client) return undefined;
       const facts = clientFacts(client as unknown as Record<string, unknown>);
@@ -182,10 +249,37 @@ export function createProvider(deps: ProviderDeps): Provider {
       }
       const refusal = certificateRefusal(presentedCertificate(ctx.req), facts);
       if (refusal) throw refusedClient(`token refused: ${refusal}`);
-      return undefined;
+      // A customer's token (authorization_code, refresh_token) carries its consent, which must still be usable.
+      const grantId = (token as { grantId?: string }).grantId;
+      if (token.kind === 'ClientCredentials' || !grantId) return undefined;
+      const consent = await deps.consents.findByGrantId(grantId);
+      if (!consent) throw new errors.InvalidGrant('no consent is linked to this grant');
+      const state = await deps.consents.usable(consent.id, { clientId: client.clientId });
+      if (typeof state === 'string') throw new errors.InvalidGrant(`the consent cannot be used (${state})`);
+      return { consent_id: consent.id };
     },
     features: {
       devInteractions: { enabled: false },
+      // The consent id travels in the (pushed) request as the openbanking_intent_id claim, checked at PAR time:
+      // it must exist, belong to this client and still await the customer.
+      claimsParameter: {
+        enabled: true,
+        assertClaimsParameter: async (ctx, claims, client) => {
+          const id = intentIdFromClaims(claims);
+          if (!id) return;
+          const consent = await deps.consents.get(id);
+          if (!consent || consent.clientId !== client.clientId) {
+            throw new errors.InvalidRequest(`${INTENT_CLAIM} names no consent of this client: create one first`);
+          }
+          if (consent.status !== 'awaiting_authorisation') {
+            throw new errors.InvalidRequest(`the consent ${id} is ${consent.status}, not awaiting authorisation: create a new one`);
+          }
+          const scopes = String(ctx.oidc.params?.scope ?? '').split(' ');
+          if (!scopes.includes(CONSENT_SCOPE[consent.kind])) {
+            throw new errors.InvalidRequest(`a ${consent.kind} consent needs the scope ${CONSENT_SCOPE[consent.kind]}`);
+          }
+        },
+      },
       fapi: { enabled: true, profile: '2.0' },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       clientCredentials: { enabled: true },
@@ -213,7 +307,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       resourceIndicators: {
         enabled: true,
         // No resource: an opaque token (introspectable, revocable at once). The API audience: a JWT.
-        defaultResource: async () => undefined,
+        // client_credentials without a resource: an opaque token. A customer's token is always for the API.
+        defaultResource: async (ctx, _client, oneOf) =>
+          oneOf ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? undefined : apiAudience),
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resource) => {
           if (resource !== apiAudience) throw new errors.InvalidTarget(`unknown resource; the bank's API is ${apiAudience}`);
