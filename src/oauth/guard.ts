@@ -8,6 +8,8 @@
  *   certificate.valid  that certificate is still a valid QWAC of the client's organisation, from a pinned CA
  *   client.active      the client is still registered (RFC 7592 delete ends it)
  *   partner.active     its partner is not suspended (checked on every call: suspension is not at token expiry)
+ *   grant.active       a customer's token: the grant behind it still exists (a replayed code or a revoked
+ *                      consent removes it, and the tokens issued from it stop at once, JWTs included)
  *   token.scope        the token carries every scope the route needs (403 insufficient_scope)
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -60,6 +62,7 @@ interface TokenFacts {
   format: 'jwt' | 'opaque';
   consentId: string | null;
   customerId: string | null;
+  grantId: string | null;
 }
 
 const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -117,6 +120,7 @@ export function createTokenGuard(deps: GuardDeps) {
         consentId: typeof payload.consent_id === 'string' ? payload.consent_id : null,
         // client_credentials JWTs have sub = client_id; only a customer's token names a consent.
         customerId: typeof payload.consent_id === 'string' && typeof payload.sub === 'string' ? payload.sub : null,
+        grantId: typeof payload.grant_id === 'string' ? payload.grant_id : null,
       };
     }
     const provider = deps.provider();
@@ -128,6 +132,7 @@ export function createTokenGuard(deps: GuardDeps) {
       scope?: string;
       'x5t#S256'?: string;
       accountId?: string;
+      grantId?: string;
       extra?: Record<string, unknown>;
     };
     const consentId = typeof record.extra?.consent_id === 'string' ? record.extra.consent_id : null;
@@ -138,6 +143,7 @@ export function createTokenGuard(deps: GuardDeps) {
       format: 'opaque',
       consentId,
       customerId: consentId && typeof record.accountId === 'string' ? record.accountId : null,
+      grantId: consentId && typeof record.grantId === 'string' ? record.grantId : null,
     };
   }
 
@@ -181,6 +187,12 @@ export function createTokenGuard(deps: GuardDeps) {
     const partner = await deps.partners.getPartner(client.partnerId);
     if (!partner || partner.status !== 'active') {
       return { status: 401, error: 'invalid_token', description: 'the partner of this client is suspended', check: 'partner.active' };
+    }
+    if (facts.consentId) {
+      const grant = facts.grantId ? await deps.provider().Grant.find(facts.grantId) : undefined;
+      if (!grant) {
+        return { status: 401, error: 'invalid_token', description: 'the authorisation behind this access token was revoked', check: 'grant.active' };
+      }
     }
     const missing = scopes.filter((s) => !facts.scopes.includes(s));
     if (missing.length > 0) {

@@ -79,6 +79,9 @@ export function intentIdFromClaims(claims: unknown): string | null {
   return null;
 }
 
+/** The acr of a customer's grant: both factors were checked in the interaction that made it (UK OB). */
+export const SCA_ACR = 'urn:openbanking:psd2:sca';
+
 /** The API scope a consent of each kind opens. */
 export const CONSENT_SCOPE: Record<ConsentView['kind'], string> = {
   'account-access': ROLE_SCOPES.AIS,
@@ -217,6 +220,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // Subjects are the bank's customers. The ID token also names the consent the grant was made for (UK OB).
     claims: { openid: ['sub'], [INTENT_CLAIM]: null },
+    acrValues: [SCA_ACR],
     findAccount: async (ctx, sub) => {
       const user = await deps.customers.getUser(sub);
       if (!user || user.kind !== 'customer') return undefined;
@@ -256,7 +260,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!consent) throw new errors.InvalidGrant('no consent is linked to this grant');
       const state = await deps.consents.usable(consent.id, { clientId: client.clientId });
       if (typeof state === 'string') throw new errors.InvalidGrant(`the consent cannot be used (${state})`);
-      return { consent_id: consent.id };
+      // grant_id lets the API refuse tokens whose grant is gone (code replay, revocation) before they expire.
+      return { consent_id: consent.id, grant_id: grantId };
     },
     features: {
       devInteractions: { enabled: false },
