@@ -37,12 +37,16 @@ export interface TransactionView {
   /** Who paid or was paid (the detail permission shows it). */
   counterpartyName: string;
   counterpartyIban: string | null;
+  /** The booked balance after it, signed ("-3.20" when overdrawn); a pending one leaves it unchanged. */
   balanceAfter: string;
 }
 
 export interface PaymentView {
   id: string;
   consentId: string;
+  /** The consent's instruction ids, echoed in the UK OB Initiation (added for the response shape). */
+  instructionIdentification: string;
+  endToEndIdentification: string;
   debtorAccountId: string;
   amount: string;
   currency: string;
