@@ -97,17 +97,30 @@ export function demoAccounts(customerId: string, holderName: string, opts: { see
 
   const toSavings = { name: holderName, iban: savingsIban };
   const fromCurrent = { name: holderName, iban: currentIban };
-  for (let m = 0; m < 3; m += 1) {
-    const salaryDay = 3 + 30 * m + r.int(0, 2);
-    const paid = dayAt(salaryDay);
-    add('current', paid, salary, 'Credit', `SALARY ${monthOf(paid)}`, employer);
-    const moved = dayAt(salaryDay - 1);
-    add('current', moved, saving, 'Debit', 'Monthly savings', toSavings);
-    add('savings', moved, saving, 'Credit', 'Monthly savings', fromCurrent);
-    const rentAt = dayAt(27 + 30 * m + r.int(0, 2));
-    add('current', rentAt, rent, 'Debit', `RENT ${monthOf(rentAt)}`, landlord);
-    add('current', dayAt(15 + 30 * m + r.int(0, 3)), r.int(6000, 11000), 'Debit', `CUSTOMER NO ${utility.customerNo}`, utility);
-    add('current', dayAt(20 + 30 * m + r.int(0, 2)), r.int(2500, 4500), 'Debit', `MOBILE ${mobile.line}`, mobile);
+  // Monthly postings on their usual days of the calendar month, for the months the 90 days touch.
+  const oldest = now - 90 * DAY + HOUR;
+  const onDay = (monthsBack: number, day: number): number | null => {
+    const base = new Date(today);
+    const at = Date.UTC(base.getUTCFullYear(), base.getUTCMonth() - monthsBack, day) + r.int(8 * 60, 19 * 60 + 59) * 60_000 + r.int(0, 59) * 1000;
+    return at < today && at > oldest ? at : null;
+  };
+  for (let m = 0; m <= 3; m += 1) {
+    const paid = onDay(m, r.int(25, 28));
+    if (paid !== null) {
+      add('current', paid, salary, 'Credit', `SALARY ${monthOf(paid)}`, employer);
+      // The standing order to savings runs the next morning; it may fall on today (then it is not booked yet).
+      const moved = paid - (paid % DAY) + DAY + 7 * HOUR + r.int(0, 59) * 60_000;
+      if (moved < today) {
+        add('current', moved, saving, 'Debit', 'Monthly savings', toSavings);
+        add('savings', moved, saving, 'Credit', 'Monthly savings', fromCurrent);
+      }
+    }
+    const rentAt = onDay(m, r.int(1, 3));
+    if (rentAt !== null) add('current', rentAt, rent, 'Debit', `RENT ${monthOf(rentAt)}`, landlord);
+    const powerAt = onDay(m, r.int(14, 17));
+    if (powerAt !== null) add('current', powerAt, r.int(6000, 11000), 'Debit', `CUSTOMER NO ${utility.customerNo}`, utility);
+    const mobileAt = onDay(m, r.int(19, 21));
+    if (mobileAt !== null) add('current', mobileAt, r.int(2500, 4500), 'Debit', `MOBILE ${mobile.line}`, mobile);
   }
   const card = (merchant: string) => `CARD *${cardDigits} ${merchant.toUpperCase()}`;
   for (let i = 0; i < 7; i += 1) {
@@ -155,11 +168,12 @@ export function demoAccounts(customerId: string, holderName: string, opts: { see
     // The balance carried into the window, high enough that the account never goes below 100.00 available.
     let opening = which === 'current' ? r.int(1200, 2500) * 100 + r.int(0, 99) : r.int(4000, 12000) * 100;
     let running = opening;
+    let held = 0;
     let lowest = opening;
     for (const e of own) {
       running += signed(e);
-      const pending = e.status === 'Pending' && e.creditDebit === 'Debit' ? e.amountMinor : 0;
-      lowest = Math.min(lowest, running - pending);
+      if (e.status === 'Pending' && e.creditDebit === 'Debit') held += e.amountMinor;
+      lowest = Math.min(lowest, running - held);
     }
     if (lowest < 10_000) opening += 10_000 - lowest;
     running = opening;
