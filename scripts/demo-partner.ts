@@ -19,19 +19,14 @@
  * Exit status: 0 every step passed, 1 a step failed (which one and why is printed), 2 usage or configuration.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { Agent, fetch } from 'undici';
-import { loadConfig } from '../src/config.js';
-import { ensureDevPki, loadDevPki, startResponder } from '../src/devpki/index.js';
+import { startThrowawayPortal } from '../src/demo/throwaway.js';
 import { x509 } from '../src/eidas/x509.js';
-import { createLogger } from '../src/logger.js';
-import { startPortal } from '../src/main.js';
 import { OAUTH_MOUNT } from '../src/oauth/area.js';
 
 const PARTNER = 'acme-payments';
@@ -147,53 +142,11 @@ async function thumbprint(pem: string): Promise<string> {
   return Buffer.from(await new x509.X509Certificate(pem).getThumbprint('SHA-256')).toString('base64url');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * A portal of the demo's own, as `npm start` runs one in development, in a temporary folder: the dev PKI with
- * its OCSP/CRL responder on a free loopback port (revocation checked hard), the demo seed, both listeners on
- * free ports.
- */
+/** A portal of the demo's own in a temporary folder (src/demo/throwaway.ts), removed at the end. */
 async function startOwnPortal(): Promise<Target> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'demo-partner-'));
-  const certsDir = path.join(dir, 'certs');
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  const responderBaseUrl = `http://127.0.0.1:${port}`;
-  // The certificates name the responder's URL, so it is chosen before the PKI is generated.
-  await ensureDevPki(certsDir, { responderBaseUrl });
-  const responder = await startResponder({ pki: await loadDevPki(certsDir), port });
-  cleanups.push(() => responder.close());
-  const config = loadConfig(
-    {
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      MTLS_PORT: '0',
-      DATA_DIR: path.join(dir, 'data'),
-      CERTS_DIR: certsDir,
-      PKI_RESPONDER_URL: responderBaseUrl,
-      REVOCATION_POLICY: 'hard-fail',
-      REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true',
-      DEMO_SEED: 'true',
-    },
-    dir,
-  );
-  // The seed's staff credentials are for people at a browser; this demo has no use for them.
-  const portal = await startPortal(config, createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }), {
-    onDemoSeed: () => undefined,
-  });
-  cleanups.push(() => portal.stop());
-  return { publicUrl: `https://127.0.0.1:${portal.publicPort}`, mtlsUrl: null, certsDir, ownPortal: true };
+  const t = await startThrowawayPortal({ prefix: 'demo-partner-' });
+  cleanups.push(() => t.stop());
+  return { publicUrl: t.publicUrl, mtlsUrl: null, certsDir: t.certsDir, ownPortal: true };
 }
 
 function targetFromEnv(env: NodeJS.ProcessEnv): Target | null {

@@ -7,21 +7,18 @@
  * JSON body.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import type { Server } from 'node:https';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
 import { Router, type RequestHandler } from 'express';
 import { Agent, request } from 'undici';
-import { loadConfig } from '../../src/config.js';
-import { ensureDevPki, loadDevPki, startResponder } from '../../src/devpki/index.js';
+import { startThrowawayPortal } from '../../src/demo/throwaway.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
-import { startPortal, type Portal } from '../../src/main.js';
+import type { Portal } from '../../src/main.js';
 import { close, createMtlsServer, listen, readTlsMaterial } from '../../src/server/listeners.js';
 
 const PARTNER = 'acme-payments';
@@ -67,17 +64,6 @@ export interface FloorServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export function countHandshakes(server: Server): HandshakeCounter {
   let full = 0;
   let resumed = 0;
@@ -113,36 +99,14 @@ function expectOk(step: string, r: { status: number; text: string }, status = 20
 }
 
 export async function startBenchPortal(): Promise<BenchPortal> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-mtls-'));
-  const stops: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+  const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
   try {
-    const certsDir = path.join(dir, 'certs');
-    const port = await freePort();
-    const responderBaseUrl = `http://127.0.0.1:${port}`;
-    // The certificates name the responder's URL, so it is chosen before the PKI is generated.
-    await ensureDevPki(certsDir, { responderBaseUrl });
-    const responder = await startResponder({ pki: await loadDevPki(certsDir), port });
-    stops.push(() => responder.close());
-    const config = loadConfig(
-      {
-        NODE_ENV: 'development',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        MTLS_PORT: '0',
-        DATA_DIR: path.join(dir, 'data'),
-        CERTS_DIR: certsDir,
-        PKI_RESPONDER_URL: responderBaseUrl,
-        REVOCATION_POLICY: 'hard-fail',
-        REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true',
-        DEMO_SEED: 'true',
-      },
-      dir,
-    );
-    const portal = await startPortal(config, createLogger({ level: 'silent' }), { onDemoSeed: () => undefined });
-    stops.push(() => portal.stop());
+    const t = await startThrowawayPortal({ prefix: 'bench-mtls-', logLevel: 'silent' });
+    stops.push(() => t.stop());
+    const { portal, certsDir } = t;
     const mtlsServer = portal.servers[1]!;
     const mtlsOrigin = `https://127.0.0.1:${portal.mtlsPort}`;
 
@@ -200,7 +164,7 @@ export async function startBenchPortal(): Promise<BenchPortal> {
       apiBody: apiAnswer.text,
       tokenForm: form(),
       handshakes: countHandshakes(mtlsServer),
-      tlsFiles: config.tls,
+      tlsFiles: portal.config.tls,
       stop,
     };
   } catch (err) {

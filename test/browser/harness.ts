@@ -8,18 +8,12 @@
  * `go` / `submit` navigate and return the final response, `shoot` saves a full-page screenshot.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Response } from 'playwright-core';
-import { loadConfig } from '../../src/config.js';
-import { ensureDevPki } from '../../src/devpki/index.js';
-import { type Responder, startResponder } from '../../src/devpki/responder.js';
-import { loadDevPki } from '../../src/devpki/store.js';
-import { createLogger } from '../../src/logger.js';
-import { type Portal, startPortal } from '../../src/main.js';
-import { freePort } from '../helpers/devpki.js';
+import { type Responder, startThrowawayPortal } from '../../src/demo/throwaway.js';
+import type { Portal } from '../../src/main.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,39 +56,14 @@ export interface JourneyPortal {
 }
 
 export async function startJourneyPortal(): Promise<JourneyPortal> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'portal-journeys-'));
-  const certsDir = path.join(dir, 'certs');
-  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const cleanups: (() => Promise<void> | void)[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    // The certificates carry the responder's URL, so its port is chosen before they are issued.
-    const responderPort = await freePort();
-    const responderUrl = `http://127.0.0.1:${responderPort}`;
-    await ensureDevPki(certsDir, { responderBaseUrl: responderUrl, keyAlgorithm: 'EC-P256' });
-    const responder = await startResponder({ pki: await loadDevPki(certsDir), port: responderPort });
-    cleanups.push(() => responder.close());
-
-    const config = loadConfig(
-      {
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        MTLS_PORT: '0',
-        DATA_DIR: path.join(dir, 'data'),
-        CERTS_DIR: certsDir,
-        DEMO_SEED: 'true',
-        PKI_RESPONDER_URL: responderUrl,
-        LOG_LEVEL: 'silent',
-      },
-      dir,
-    );
-    let seedText = '';
-    const portal = await startPortal(config, createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }), {
-      onDemoSeed: (text) => void (seedText = text),
-    });
-    cleanups.push(() => portal.stop());
+    const t = await startThrowawayPortal({ prefix: 'portal-journeys-', keyAlgorithm: 'EC-P256', hardFailRevocation: false, env: { NODE_ENV: 'test' } });
+    cleanups.push(() => t.stop());
+    const { portal, responder, certsDir, seedText } = t;
     const accounts = parseSeedText(seedText);
     assert.ok(accounts.size >= 4, `the demo seed printed its accounts:\n${seedText}`);
 

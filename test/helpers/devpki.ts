@@ -2,7 +2,6 @@
  * A dev PKI generated at test time with its OCSP/CRL responder on an ephemeral loopback port, and the
  * sandbox trust profile read from its trusted list, as `npm start` would use them.
  */
-import { createServer } from 'node:net';
 import { generateDevPki, type DevPki } from '../../src/devpki/generate.js';
 import type { KeyAlgorithm } from '../../src/devpki/builder.js';
 import { startResponder } from '../../src/devpki/responder.js';
@@ -11,16 +10,8 @@ import { parseTrustedList, type TrustProfile } from '../../src/eidas/trust/index
 export type Responder = Awaited<ReturnType<typeof startResponder>>;
 
 /** A free loopback port: certificates carry the responder URL, so it must be known before issuing. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/demo/throwaway.js';
+import { freePort } from '../../src/demo/throwaway.js';
 
 export async function devPkiWithResponder(opts: { keyAlgorithm?: KeyAlgorithm } = {}): Promise<{
   pki: DevPki;

@@ -9,8 +9,7 @@
  *   const r = await h.mtls(acme, 'POST', '/oauth/token', { form: {...} });
  *   await h.stop();
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
@@ -18,11 +17,9 @@ import supertest from 'supertest';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import type { StaffRole } from '../../src/partners/types.js';
 import { loginStaff, seedStaff, type Agent as BrowserAgent } from '../helpers/web.js';
-import { loadConfig } from '../../src/config.js';
-import { ensureDevPki, loadDevPki, startResponder, type DevPki } from '../../src/devpki/index.js';
-import { createLogger } from '../../src/logger.js';
-import { startPortal, type Portal } from '../../src/main.js';
-import { freePort, type Responder } from '../helpers/devpki.js';
+import type { DevPki } from '../../src/devpki/index.js';
+import { startThrowawayPortal, type Responder } from '../../src/demo/throwaway.js';
+import type { Portal } from '../../src/main.js';
 
 export interface Reply {
   status: number;
@@ -64,31 +61,8 @@ export interface OAuthHarness {
 }
 
 export async function startOAuthPortal(env: Record<string, string> = {}): Promise<OAuthHarness> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'oauth-'));
-  const certsDir = path.join(dir, 'certs');
-  const port = await freePort();
-  const responderBaseUrl = `http://127.0.0.1:${port}`;
-  // The PKI first, and its responder, so that the demo seed's certificate checks see revocation answers.
-  await ensureDevPki(certsDir, { responderBaseUrl });
-  const pki = await loadDevPki(certsDir);
-  const responder = await startResponder({ pki, port });
-  const config = loadConfig(
-    {
-      NODE_ENV: 'development',
-      PORT: '0',
-      MTLS_PORT: '0',
-      DATA_DIR: path.join(dir, 'data'),
-      CERTS_DIR: certsDir,
-      PKI_RESPONDER_URL: responderBaseUrl,
-      REVOCATION_POLICY: 'hard-fail',
-      REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true',
-      ...env,
-    },
-    dir,
-  );
-  const portal = await startPortal(config, createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }), {
-    onDemoSeed: () => undefined,
-  });
+  const t = await startThrowawayPortal({ prefix: 'oauth-', env });
+  const { dir, certsDir, portal, responder, pki } = t;
   const ca = readFileSync(path.join(certsDir, 'ca', 'root.pem'), 'utf8');
   const agents: Agent[] = [];
   const agent = (cert?: string, key?: string) => {
@@ -176,9 +150,7 @@ export async function startOAuthPortal(env: Record<string, string> = {}): Promis
     },
     async stop() {
       await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
-      await portal.stop();
-      await responder.close();
-      rmSync(dir, { recursive: true, force: true });
+      await t.stop();
     },
   };
 }
