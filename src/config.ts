@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { RevocationPolicy } from './eidas/types.js';
 
@@ -52,6 +53,8 @@ export const ENV_DOC: Record<string, string> = {
   SSA_MAX_AGE_DAYS: 'How old (by `iat`) a software statement may be when presented at registration. Default `365`.',
   ACCESS_TOKEN_TTL: 'Lifetime of access tokens, in seconds. Default `600`.',
   LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
+  MONITOR_INTERVAL_MS: 'How often the lifecycle monitor re-checks certificates and the NCA register, in milliseconds (`0` = off; at least `60000` otherwise). Default 6 hours, `0` when `NODE_ENV=test`.',
+  REGISTER_SOURCE: 'Where the monitor re-reads the EBA PSD2 register: a file path or an `https://` URL. Default the dev register file outside production, none in production (the monitor then diffs the last imported register only).',
 };
 
 const schema = z.object({
@@ -87,6 +90,12 @@ const schema = z.object({
   SSA_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86400).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONITOR_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 86_400_000), 'must be 0 (off) or between 60000 and 604800000')
+    .optional(),
+  REGISTER_SOURCE: z.string().min(1).max(2000).optional(),
 });
 
 /** Every environment variable the configuration reads (a test keeps ENV_DOC and the README in step). */
@@ -122,6 +131,8 @@ export interface Config {
   /** Client certificate from a TLS-terminating proxy: believed only from these addresses/ranges. */
   proxy: { trusted: string[]; header: string };
   oauth: { ssaMaxAgeDays: number; accessTokenTtl: number };
+  /** The lifecycle monitor (src/monitor): interval (0 = off) and the register source (absolute path or https URL). */
+  monitor: { intervalMs: number; registerSource: string | null };
   logLevel: string;
 }
 
@@ -186,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const entry of e.TRUSTED_PROXIES) {
     if (!isIpOrCidr(entry)) problems.push(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range.`);
   }
+  const registerSource = e.REGISTER_SOURCE?.trim() || null;
+  const sourceIsUrl = registerSource !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(registerSource);
+  if (sourceIsUrl && !/^https:\/\/[^/\s]+/i.test(registerSource)) {
+    problems.push('REGISTER_SOURCE must be a file path or an https:// URL.');
+  }
   if (prod && e.DEMO_SEED) problems.push('DEMO_SEED is refused in production (it creates accounts with printed credentials).');
   if (problems.length) throw new ConfigError(problems);
 
@@ -222,6 +238,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mtlsUrl: e.MTLS_URL ? e.MTLS_URL.replace(/\/+$/, '') : null,
     proxy: { trusted: e.TRUSTED_PROXIES, header: e.CLIENT_CERT_HEADER },
     oauth: { ssaMaxAgeDays: e.SSA_MAX_AGE_DAYS, accessTokenTtl: e.ACCESS_TOKEN_TTL },
+    monitor: {
+      intervalMs: e.MONITOR_INTERVAL_MS ?? (e.NODE_ENV === 'test' ? 0 : 6 * 3_600_000),
+      registerSource: registerSource
+        ? sourceIsUrl
+          ? registerSource
+          : abs(registerSource)
+        : prod
+          ? null
+          : path.join(path.dirname(fileURLToPath(import.meta.url)), 'register', 'data', 'dev-eba-register.json'),
+    },
     logLevel: e.LOG_LEVEL,
   };
 }
