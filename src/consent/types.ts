@@ -84,6 +84,12 @@ export interface ConsentView {
   permissions: AccountPermission[];
   /** When access ends (account access; null = no expiry given). Payments: null. */
   expiresAt: string | null;
+  /**
+   * UK OB TransactionFromDateTime / TransactionToDateTime of an account-access consent (UTC; null = unbounded).
+   * Optional in the type so that views built elsewhere (test doubles) stay valid; the consent service always sets them.
+   */
+  transactionFrom?: string | null;
+  transactionTo?: string | null;
   payment: PaymentInstruction | null;
   /** Set when a customer authorised or rejected it. */
   customerId: string | null;
@@ -140,3 +146,53 @@ export type ConsentRefusal =
   | 'consent.consumed'
   | 'consent.account_not_granted'
   | 'consent.permission_missing';
+
+// --- added by the consent area (issue 5) --------------------------------------------------------------------
+
+/** A status change, as `onStatusChange` listeners get it (called inside the change's transaction). */
+export interface ConsentStatusChange {
+  consent: ConsentView;
+  from: ConsentStatus;
+  to: ConsentStatus;
+  channel: ConsentChannel;
+  actor: ConsentActor;
+  reason: string | null;
+}
+
+/** One consent as the customer's consent centre lists it. */
+export interface CustomerConsentSummary {
+  consent: ConsentView;
+  /** The app (OAuth client) the consent was given to; null when the client is gone or unnamed. */
+  clientName: string | null;
+  /** Authorised and not past its expiry. */
+  active: boolean;
+}
+
+/** The customer's consents with one partner: the partner's vetted name and its status at the bank. */
+export interface CustomerPartnerConsents {
+  partner: { id: string; name: string; status: 'active' | 'suspended' | 'unknown' };
+  active: CustomerConsentSummary[];
+  past: CustomerConsentSummary[];
+}
+
+/** What revoking would mean, in plain words, before the customer confirms (CDR withdrawal consequences). */
+export interface RevocationConsequences {
+  /** False when the consent is not authorised (nothing to revoke); `lines` then say why. */
+  revocable: boolean;
+  lines: string[];
+}
+
+export interface CustomerConsentDetail extends CustomerConsentSummary {
+  partner: CustomerPartnerConsents['partner'];
+  events: ConsentEventView[];
+  /** Newest first. */
+  accesses: ConsentAccessView[];
+  receipts: ConsentReceiptView[];
+}
+
+/** GDPR access (Art. 15): everything the consent area keeps about one customer's consents. */
+export interface CustomerConsentExport {
+  customerId: string;
+  exportedAt: string;
+  consents: Omit<CustomerConsentDetail, 'active'>[];
+}
