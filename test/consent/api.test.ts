@@ -77,7 +77,8 @@ function caller(app: express.Express) {
     r = r.set('x-test-scopes', opts.scopes ?? (path.includes('payment') ? 'payments' : 'accounts'));
     if (opts.consent) r = r.set('x-test-consent', opts.consent);
     if (opts.customer) r = r.set('x-test-customer', opts.customer);
-    if (opts.key !== undefined) r = r.set('x-idempotency-key', opts.key);
+    // An array sends the header twice (Node's client allows it; the type only admits it for Cookie).
+    if (opts.key !== undefined) r = r.set('x-idempotency-key', opts.key as string);
     if (opts.raw !== undefined) r = r.set('content-type', opts.type ?? 'application/json').send(opts.raw);
     else if (opts.body !== undefined) r = r.send(opts.body as object);
     const res = await r;
