@@ -49,6 +49,13 @@ export class StaffExistsError extends AppError {
   }
 }
 
+/** `accounts.customer_exists` (409): a customer with this e-mail exists (seeding a customer twice). */
+export class CustomerExistsError extends AppError {
+  constructor(opts?: AppErrorOptions) {
+    super('accounts.customer_exists', 409, 'A customer with this e-mail already exists.', opts);
+  }
+}
+
 /** `accounts.password_incorrect` (400): the current password given for a change is wrong. */
 export class PasswordIncorrectError extends AppError {
   constructor(opts?: AppErrorOptions) {

@@ -3,8 +3,9 @@
  * as in tests, keep their own serialisers). The session holds `{ id, kind }` only; each request reloads the
  * user, so a disabled account or a changed role takes effect on the next request.
  *
- * Step one of a sign-in runs through passport-local (`applicant-password`, `staff-password`); its "user" is
- * the PasswordCheck, not a signed-in user: the session is only established after the TOTP step.
+ * Step one of a sign-in runs through passport-local (`applicant-password`, `staff-password`,
+ * `customer-password`); its "user" is the PasswordCheck, not a signed-in user: the session is only
+ * established after the TOTP step.
  */
 import type { Request } from 'express';
 import passport from 'passport';
@@ -12,6 +13,15 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { AppError } from '../errors.js';
 import type { AccountsService } from './service.js';
 import type { UserKind } from './types.js';
+
+/** Every kind (a Record, so a new kind cannot be forgotten), each with its own password strategy. */
+const KINDS: Record<UserKind, true> = { applicant: true, staff: true, customer: true };
+const USER_KINDS = Object.keys(KINDS) as UserKind[];
+
+/** A session naming any other kind is no session. */
+function isUserKind(v: unknown): v is UserKind {
+  return (USER_KINDS as readonly unknown[]).includes(v);
+}
 
 const instances = new WeakMap<AccountsService, passport.Authenticator>();
 
@@ -23,7 +33,7 @@ export function passportFor(accounts: AccountsService): passport.Authenticator {
   type Done = (err: unknown, user?: Express.User | false) => void;
   const deserialize = (req: Request, ref: unknown, done: Done): void => {
     const r = ref as { id?: unknown; kind?: unknown } | null;
-    if (!r || typeof r.id !== 'string' || (r.kind !== 'applicant' && r.kind !== 'staff')) return done(null, false);
+    if (!r || typeof r.id !== 'string' || !isUserKind(r.kind)) return done(null, false);
     accounts.resolveSession({ id: r.id, kind: r.kind }, req.session?.auth?.stamp).then(
       (user) => done(null, user ?? false),
       (err: unknown) => done(err),
@@ -32,7 +42,7 @@ export function passportFor(accounts: AccountsService): passport.Authenticator {
   // passport 0.7 calls a three-argument deserializer as (req, serialized, done); @types/passport declares
   // the first two the other way round.
   p.deserializeUser(deserialize as unknown as (ref: unknown, req: Request, done: Done) => void);
-  for (const kind of ['applicant', 'staff'] as const satisfies readonly UserKind[]) {
+  for (const kind of USER_KINDS) {
     p.use(
       `${kind}-password`,
       new LocalStrategy({ usernameField: 'email', passwordField: 'password', passReqToCallback: true }, (req, email, password, done) => {

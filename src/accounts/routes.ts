@@ -1,6 +1,7 @@
 /**
  * Sign-up, sign-in (password, then TOTP), sign-out and password change for applicants; the staff sign-in
- * with its first-time enrolment; the staff administration pages. Routes are thin: decisions live in the
+ * with its first-time enrolment; the staff administration pages; the bank customers' sign-in (no sign-up:
+ * customers are created, enrolled, at the bank). Routes are thin: decisions live in the
  * service, sessions in src/http/middleware/session.ts.
  *
  * A sign-in in progress lives in `req.session.pendingLogin` (a few minutes, never a signed-in session);
@@ -9,10 +10,10 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { AuthenticateCallback } from 'passport';
 import { AppError, InputError, NotFoundError } from '../errors.js';
-import { requireSignedIn, requireStaff, safeNext, actorFrom } from '../http/middleware/auth.js';
+import { requireCustomer, requireSignedIn, requireStaff, safeNext, actorFrom } from '../http/middleware/auth.js';
 import { endSession, establishSession, type PendingLogin, setFlash } from '../http/middleware/session.js';
 import { STAFF_ROLES, type StaffRole } from '../partners/types.js';
-import { LoginExpiredError, ThrottledError } from './errors.js';
+import { LoginExpiredError, LoginFailedError, ThrottledError } from './errors.js';
 import { passportFor } from './passport.js';
 import type { AccountsService } from './service.js';
 import type { PasswordCheck, SessionUser, UserKind } from './types.js';
@@ -49,12 +50,19 @@ function list(form: Form, name: string): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
+/** Each kind's pages: where a sign-in starts, its code step, its TOTP enrolment (none for customers) and home. */
+const PATHS: Record<UserKind, { home: string; login: string; totp: string; enrol: string | null }> = {
+  applicant: { home: '/applications', login: '/login', totp: '/login/totp', enrol: '/signup/totp' },
+  staff: { home: '/staff/applications', login: '/staff/login', totp: '/staff/login/totp', enrol: '/staff/enrol' },
+  customer: { home: '/customer', login: '/customer/login', totp: '/customer/login/totp', enrol: null },
+};
+
 function home(kind: UserKind): string {
-  return kind === 'staff' ? '/staff/applications' : '/applications';
+  return PATHS[kind].home;
 }
 
 function loginPath(kind: UserKind): string {
-  return kind === 'staff' ? '/staff/login' : '/login';
+  return PATHS[kind].login;
 }
 
 function fieldErrors(err: InputError): Record<string, string> {
@@ -112,6 +120,12 @@ function createFlow(deps: AccountsRouteDeps) {
           return render(req, res, refusal(res, e));
         }
         const check = user as unknown as PasswordCheck;
+        const paths = PATHS[kind];
+        if (paths.enrol === null && (!check.totpEnrolled || check.mustChangePassword)) {
+          // Customers get their password and authenticator at the bank: there is no page here to finish
+          // either, so such an account cannot sign in online (the same answer as a wrong password).
+          return render(req, res, refusal(res, new LoginFailedError({ detail: 'not set up for online sign-in' })));
+        }
         const stage: PendingLogin['stage'] = check.totpEnrolled ? 'totp' : 'enrol';
         // A fresh start: whatever was pending (or signed in) in this browser no longer counts.
         req.session.pendingLogin = {
@@ -122,8 +136,7 @@ function createFlow(deps: AccountsRouteDeps) {
           mustChangePassword: check.mustChangePassword,
           next: target,
         };
-        if (kind === 'staff') return res.redirect(303, stage === 'totp' ? '/staff/login/totp' : '/staff/enrol');
-        res.redirect(303, stage === 'totp' ? '/login/totp' : '/signup/totp');
+        res.redirect(303, stage === 'totp' ? paths.totp : (paths.enrol ?? paths.login));
       };
       passport.authenticate(`${kind}-password`, { session: false }, callback)(req, res, next);
     };
@@ -138,9 +151,9 @@ function createFlow(deps: AccountsRouteDeps) {
     await finish(req, res, user, p.next);
   }
 
-  function codeStep(kind: UserKind, action: string) {
+  function codeStep(kind: UserKind, action: string, view = 'accounts/totp') {
     const renderTotp = (res: Response, error: { code: string; message: string } | null) =>
-      res.render('accounts/totp', { action, restart: loginPath(kind), error });
+      res.render(view, { action, restart: loginPath(kind), error });
     return {
       get(req: Request, res: Response): void {
         if (!pending(req, kind, 'totp')) return restart(req, res, kind);
@@ -424,6 +437,53 @@ export function staffAdminRouter(deps: AccountsRouteDeps): Router {
       if (!isClientError(err) || err instanceof NotFoundError) throw err;
       await renderList(res, emptyForm(), refusal(res, err));
     }
+  });
+
+  return router;
+}
+
+/**
+ * Bank customers: /customer/login, /customer/login/totp, /customer/logout, /customer/password, and /customer
+ * (their landing, the consent centre). The OAuth interaction pages sign customers in their own way (through
+ * `verifyPassword('customer', ...)` and `verifyTotp`), not through these pages.
+ */
+export function customerRouter(deps: AccountsRouteDeps): Router {
+  const flow = createFlow(deps);
+  const router = Router();
+
+  const renderLogin = (req: Request, res: Response, error: { code: string; message: string } | null) =>
+    res.render('customer/login', {
+      action: '/customer/login',
+      next: safeNext(req.method === 'GET' ? req.query.next : str(body(req), 'next'), 'customer'),
+      values: { email: req.method === 'POST' ? str(body(req), 'email') : '' },
+      error,
+    });
+
+  router.get('/customer', requireCustomer, (_req, res) => res.redirect(303, '/customer/consents'));
+
+  router.get('/customer/login', (req, res) => {
+    if (req.user?.kind === 'customer') return res.redirect(303, home('customer'));
+    renderLogin(req, res, null);
+  });
+  router.post('/customer/login', flow.passwordStep('customer', renderLogin));
+
+  const code = flow.codeStep('customer', '/customer/login/totp', 'customer/totp');
+  router.get('/customer/login/totp', code.get);
+  router.post('/customer/login/totp', code.post);
+
+  router.post('/customer/logout', (req, res) => flow.logout(req, res, 'customer'));
+
+  const renderPassword = (res: Response, errors: Record<string, string>, error: { code: string; message: string } | null) =>
+    res.render('customer/password', { errors, error });
+  router.get('/customer/password', requireCustomer, (_req, res) => renderPassword(res, {}, null));
+  router.post('/customer/password', requireCustomer, async (req, res) => {
+    const user = req.user!;
+    const done = await flow.changePassword(req, res, user.id, (errors, error) => renderPassword(res, errors, error));
+    if (!done) return;
+    // As for applicants: a new session id, and the customer's other sessions end with the old stamp.
+    await establishSession(req, user, done.changedAt, flow.now());
+    setFlash(req, 'ok', 'Your password is changed. Other signed-in sessions have been signed out.');
+    res.redirect(303, home('customer'));
   });
 
   return router;

@@ -1,5 +1,5 @@
 /**
- * The accounts area: applicants and staff, passwords (scrypt), TOTP as the second factor, login throttling,
+ * The accounts area: applicants, staff and bank customers, passwords (scrypt), TOTP as the second factor, login throttling,
  * and staff administration. Every sign-in outcome and every account change is audited in the transaction
  * that makes it; passwords, codes and secrets never reach the audit log or the logs.
  *
@@ -8,13 +8,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, AuditService } from '../audit/service.js';
-import { ForbiddenError, InputError, NotFoundError } from '../errors.js';
+import { type AppError, ForbiddenError, InputError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type ActorRef, STAFF_ROLES, type StaffRole } from '../partners/types.js';
 import type { Db } from '../store/database.js';
 import { createSqliteAccountsRepository } from '../store/sqlite/accounts.js';
 import type { Transactor } from '../store/transaction.js';
 import {
+  CustomerExistsError,
   LastAdminError,
   LoginFailedError,
   PasswordIncorrectError,
@@ -73,6 +74,14 @@ export interface AccountsService {
     user: SessionUser;
     totpSecretBase32: string;
   }>;
+  /**
+   * Demo seed and tests: an enrolled bank customer (customers exist at the bank; there is no sign-up).
+   * CustomerExistsError (409) for an e-mail that has one.
+   */
+  seedCustomer(input: { email: string; displayName: string; password: string }): Promise<{
+    user: SessionUser;
+    totpSecretBase32: string;
+  }>;
 }
 
 export interface AccountsDeps {
@@ -125,6 +134,18 @@ function staffItem(u: UserRecord): StaffListItem {
     mustChangePassword: u.passwordMustChange,
     createdAt: u.createdAt,
   };
+}
+
+/** The audit action of a seeded account: what creating one of that kind is called elsewhere. */
+const SEEDED_ACTION: Record<UserKind, string> = {
+  applicant: 'applicant.signed_up',
+  staff: 'staff.created',
+  customer: 'customer.created',
+};
+
+function existsError(kind: UserKind): AppError {
+  if (kind === 'staff') return new StaffExistsError();
+  return kind === 'customer' ? new CustomerExistsError() : new SignupRefusedError();
 }
 
 function actorOf(u: UserRecord): Actor {
@@ -346,11 +367,11 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       createdBy: null,
     });
     await tx.run(async () => {
-      if (await repo.findByEmail(kind, email)) throw kind === 'staff' ? new StaffExistsError() : new SignupRefusedError();
+      if (await repo.findByEmail(kind, email)) throw existsError(kind);
       await repo.insert(record);
       await audit.record({
         actor: { type: 'system', id: null, label: 'seed' },
-        action: kind === 'staff' ? 'staff.created' : 'applicant.signed_up',
+        action: SEEDED_ACTION[kind],
         subject: { type: 'user', id: record.id },
         data: { email, roles: record.roles, seeded: true },
       });
@@ -625,6 +646,10 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
 
     seedApplicant(input) {
       return seed('applicant', { ...input, roles: [] });
+    },
+
+    seedCustomer(input) {
+      return seed('customer', { ...input, roles: [] });
     },
   };
 }

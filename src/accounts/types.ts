@@ -1,9 +1,10 @@
 /**
- * The accounts area's public types: what the rest of the portal sees of a person who signs in.
+ * The accounts area's public types: what the rest of the portal sees of a person who signs in: partners'
+ * applicants (self-service), bank staff, and the bank's customers (created at the bank, never self-service).
  */
 import type { StaffRole } from '../partners/types.js';
 
-export type UserKind = 'applicant' | 'staff';
+export type UserKind = 'applicant' | 'staff' | 'customer';
 export type UserStatus = 'active' | 'disabled';
 
 /** The signed-in user as routes and views see it (`req.user`, `res.locals.currentUser`). */
@@ -13,7 +14,7 @@ export interface SessionUser {
   /** Normalised (lower-case) e-mail. */
   email: string;
   displayName: string;
-  /** Staff roles; always empty for applicants. */
+  /** Staff roles; always empty for applicants and customers. */
   roles: StaffRole[];
 }
 

@@ -1,26 +1,34 @@
 /**
- * Route guards. Not signed in: a redirect to the right sign-in page (with `next` for a safe local GET
- * path). Signed in as the wrong kind: 403 `auth.forbidden`. Staff without a needed role: 403
- * `auth.role_required`.
+ * Route guards for applicants, staff and bank customers. Not signed in: a redirect to the right sign-in
+ * page (with `next` for a safe local GET path). Signed in as the wrong kind: 403 `auth.forbidden`. Staff
+ * without a needed role: 403 `auth.role_required`.
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { UserKind } from '../../accounts/types.js';
 import { AppError, ForbiddenError } from '../../errors.js';
 import type { ActorRef, StaffRole } from '../../partners/types.js';
 
+/** Which side of the portal a local path belongs to: `/staff…` staff, `/customer…` customers, else applicants. */
+function sideOf(path: string): UserKind {
+  const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+  if (under('/staff')) return 'staff';
+  return under('/customer') ? 'customer' : 'applicant';
+}
+
+const LOGIN_PATH: Record<UserKind, string> = { applicant: '/login', staff: '/staff/login', customer: '/customer/login' };
+
 /** `next` targets must be local paths of the user's own side: no scheme, no `//host`, no backslashes. */
 export function safeNext(raw: unknown, kind: UserKind): string | null {
   if (typeof raw !== 'string' || raw.length > 1000) return null;
   if (!raw.startsWith('/') || raw.startsWith('//') || /[\\\p{Cc}\s]/u.test(raw)) return null;
-  const staffPath = raw === '/staff' || raw.startsWith('/staff/') || raw.startsWith('/staff?');
-  if (kind === 'staff' ? !staffPath : staffPath) return null;
+  if (sideOf(raw) !== kind) return null;
   // Sign-in and sign-out pages are never a destination.
-  if (/^\/(staff\/)?(login|logout|signup|enrol)(\/|\?|$)/.test(raw)) return null;
+  if (/^\/(staff\/|customer\/)?(login|logout|signup|enrol)(\/|\?|$)/.test(raw)) return null;
   return raw;
 }
 
 function toLogin(req: Request, res: Response, kind: UserKind): void {
-  const base = kind === 'staff' ? '/staff/login' : '/login';
+  const base = LOGIN_PATH[kind];
   const next = req.method === 'GET' ? safeNext(req.originalUrl, kind) : null;
   res.redirect(302, next ? `${base}?next=${encodeURIComponent(next)}` : base);
 }
@@ -43,9 +51,16 @@ export function requireStaff(...roles: StaffRole[]) {
   };
 }
 
-/** Any signed-in user (pages both kinds share, such as the password change). */
+/** Bank customers only (the consent centre); applicants and staff get 403 like on each other's pages. */
+export function requireCustomer(req: Request, res: Response, next: NextFunction): void {
+  if (!req.user) return toLogin(req, res, 'customer');
+  if (req.user.kind !== 'customer') return next(new ForbiddenError('auth.forbidden', 'This page is for bank customers.'));
+  next();
+}
+
+/** Any signed-in user (pages the kinds share, such as the password change). */
 export function requireSignedIn(req: Request, res: Response, next: NextFunction): void {
-  if (!req.user) return toLogin(req, res, req.originalUrl.startsWith('/staff') ? 'staff' : 'applicant');
+  if (!req.user) return toLogin(req, res, sideOf(req.originalUrl));
   next();
 }
 
@@ -53,5 +68,6 @@ export function requireSignedIn(req: Request, res: Response, next: NextFunction)
 export function actorFrom(req: Request): ActorRef {
   const u = req.user;
   if (!u) throw new AppError('auth.required', 401, 'Sign in first.');
+  // Roles are staff's only: an applicant's or a customer's actor never carries any.
   return { id: u.id, kind: u.kind, label: u.email, roles: u.kind === 'staff' ? [...u.roles] : [], ip: req.ip ?? null };
 }

@@ -3,8 +3,8 @@
  * passport (session restore), session lifetime rules, the view locals, then the CSRF check.
  *
  * Cookie `__Host-portal.sid`: Secure, HttpOnly, SameSite=Lax, Path=/, no Domain (the `__Host-` prefix makes
- * browsers enforce the last three). Lifetime: idle 30 min for staff, 60 min for applicants (rolling), and
- * 12 h at most after sign-in whatever the activity. The session id is renewed at sign-in (passport 0.7
+ * browsers enforce the last three). Lifetime: idle 30 min for staff, 60 min for applicants, 5 min for bank
+ * customers (rolling), and 12 h at most after sign-in whatever the activity. The session id is renewed at sign-in (passport 0.7
  * regenerates it) and at password change; sign-out destroys the server-side row.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -22,6 +22,8 @@ export const SESSION_COOKIE = '__Host-portal.sid';
 export const IDLE_MS: Record<UserKind | 'anonymous', number> = {
   staff: 30 * 60 * 1000,
   applicant: 60 * 60 * 1000,
+  // PSD2 RTS on SCA, art. 4(3)(d): at most 5 minutes without activity once a payer is authenticated online.
+  customer: 5 * 60 * 1000,
   anonymous: 60 * 60 * 1000,
 };
 export const ABSOLUTE_MS = 12 * 60 * 60 * 1000;
