@@ -6,6 +6,7 @@
  *   awaiting_authorisation → authorised | rejected
  *   authorised → revoked | expired | consumed (payments, once executed)
  *   awaiting_authorisation → expired (not authorised in time)
+ *   awaiting_authorisation → revoked (the partner deleted an account-access consent before the customer decided)
  * Every change is a consent event: who, through which channel, and why.
  */
 
