@@ -54,6 +54,9 @@ export const ENV_DOC: Record<string, string> = {
   ACCESS_TOKEN_TTL: 'Lifetime of access tokens, in seconds. Default `600`.',
   LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
   MONITOR_INTERVAL_MS: 'How often the lifecycle monitor re-checks certificates and the NCA register, in milliseconds (`0` = off; at least `60000` otherwise). Default 6 hours, `0` when `NODE_ENV=test`.',
+  SMTP_URL: 'SMTP server for notification e-mail, e.g. `smtps://user:pass@smtp.example:465`. Unset outside production: each message is written as an `.eml` file under `DATA_DIR/mail/`; unset in production: no e-mail is sent (webhooks still are) and start-up warns.',
+  MAIL_FROM: 'Sender address of notification e-mail. Default `Partner portal <no-reply@portal.invalid>`.',
+  NOTIFY_INTERVAL_MS: 'How often the notification worker delivers due e-mail and webhooks, in milliseconds (`0` = off; at least `1000` otherwise). Default `15000`, `0` when `NODE_ENV=test`.',
   REGISTER_SOURCE: 'Where the monitor re-reads the EBA PSD2 register: a file path or an `https://` URL. Default the dev register file outside production, none in production (the monitor then diffs the last imported register only).',
 };
 
@@ -96,6 +99,13 @@ const schema = z.object({
     .refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 86_400_000), 'must be 0 (off) or between 60000 and 604800000')
     .optional(),
   REGISTER_SOURCE: z.string().min(1).max(2000).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Partner portal <no-reply@portal.invalid>'),
+  NOTIFY_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 1000 && v <= 86_400_000), 'must be 0 (off) or between 1000 and 86400000')
+    .optional(),
 });
 
 /** Every environment variable the configuration reads (a test keeps ENV_DOC and the README in step). */
@@ -133,6 +143,8 @@ export interface Config {
   oauth: { ssaMaxAgeDays: number; accessTokenTtl: number };
   /** The lifecycle monitor (src/monitor): interval (0 = off) and the register source (absolute path or https URL). */
   monitor: { intervalMs: number; registerSource: string | null };
+  /** Notifications (src/notifications): SMTP (null = .eml files under DATA_DIR/mail), sender, worker tick (0 = off). */
+  notifications: { smtpUrl: string | null; mailFrom: string; intervalMs: number };
   logLevel: string;
 }
 
@@ -247,6 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         : prod
           ? null
           : path.join(path.dirname(fileURLToPath(import.meta.url)), 'register', 'data', 'dev-eba-register.json'),
+    },
+    notifications: {
+      smtpUrl: e.SMTP_URL ?? null,
+      mailFrom: e.MAIL_FROM,
+      intervalMs: e.NOTIFY_INTERVAL_MS ?? (e.NODE_ENV === 'test' ? 0 : 15_000),
     },
     logLevel: e.LOG_LEVEL,
   };
