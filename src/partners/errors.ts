@@ -46,6 +46,19 @@ export function fourEyes(): AppError {
   );
 }
 
+/**
+ * `partners.second_officer_required` (409): a partner suspended automatically (a revoked or expired certificate,
+ * a withdrawn authorisation) comes back only when one officer proposes it and another approves
+ * (the monitor page), never on one officer's word.
+ */
+export function secondOfficerRequired(): AppError {
+  return new AppError(
+    'partners.second_officer_required',
+    409,
+    'This partner was suspended automatically: one officer proposes the reinstatement on the monitor page and a different approver approves it.',
+  );
+}
+
 /** `partners.knockout_needs_acceptance` (422): a knock-out answer is approved only with a written risk acceptance. */
 export function knockoutNeedsAcceptance(questions: string[]): AppError {
   return new AppError(

@@ -21,6 +21,7 @@ export const SUSPENSION_REASONS: readonly Reason[] = [
   { code: 'FRAUD_GROUNDS', text: 'Objectively justified and evidenced grounds of unauthorised or fraudulent access (PSD2 Art. 68(5)).' },
   { code: 'REGISTER_WITHDRAWN', text: 'The authorisation was withdrawn from the NCA register.' },
   { code: 'CERTIFICATE_REVOKED', text: 'The partner’s eIDAS certificate was revoked or has expired.' },
+  { code: 'CERTIFICATE_EXPIRED', text: 'The partner’s approved eIDAS certificate has expired.' },
   { code: 'CONTRACT_ENDED', text: 'The commercial agreement with the partner ended.' },
   { code: 'OTHER', text: 'Another reason, explained in the decision text.' },
 ];

@@ -227,4 +227,6 @@ export interface PartnersRepository {
     id: string,
     patch: Pick<PartnerRecord, 'status' | 'statusReasonCode' | 'statusReason' | 'updatedAt'>,
   ): Promise<void>;
+  /** Replaces the partner's allowed roles (the monitor narrows them when a register service is withdrawn). */
+  updatePartnerRoles(id: string, allowedRoles: RequestedRole[], updatedAt: string): Promise<void>;
 }

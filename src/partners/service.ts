@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor, AuditService } from '../audit/service.js';
-import { AppError, InputError, NotFoundError } from '../errors.js';
+import { AppError, ForbiddenError, InputError, NotFoundError } from '../errors.js';
 import { readCertificates } from '../eidas/input.js';
 import type { EidasService } from '../eidas/service.js';
 import type { CertificateReport, OrganizationIdentifier } from '../eidas/types.js';
@@ -59,6 +59,7 @@ import {
   SubmissionBlockedError,
   uploadTooLarge,
   uploadType,
+  secondOfficerRequired,
 } from './errors.js';
 import { CONTACT_KINDS, PROFILE_KEYS, parseProfile } from './profile.js';
 import { REJECTION_REASONS, SUSPENSION_REASONS } from './reasons.js';
@@ -109,9 +110,11 @@ import {
   type FastLaneFacts,
   type FastLaneInput,
   type Holder,
+  type MonitoredPartner,
   type OrganisationProfile,
   type PartnersService,
   type PartnerStatusChange,
+  type PartnerRolesListener,
   type PartnerStatusListener,
   type PartnerView,
   type RequestedRole,
@@ -180,6 +183,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
   const iso = () => now().toISOString();
 
   const statusListeners = new Set<PartnerStatusListener>();
+  const rolesListeners = new Set<PartnerRolesListener>();
   const questionnaires = new Map<string, Questionnaire>();
   function questionnaire(version: string): Questionnaire {
     let q = questionnaires.get(version);
@@ -1216,7 +1220,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     async reinstatePartner(staff, partnerId, input) {
       requireStaff(staff, ['approver'], 'reinstate partners');
       const text = boundedText(input?.text, 'text', { required: true });
-      return changePartner(actorOf(staff), staff.ip ?? null, partnerId, 'reinstate', null, text!);
+      return changePartner(actorOf(staff), staff.ip ?? null, partnerId, 'reinstate', null, text!, { singleOfficer: true });
     },
 
     async listPartners(staff) {
@@ -1287,6 +1291,106 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
 
     async registerRegulatedPartner(input) {
       return registerFastLane(input);
+    },
+
+    // --- lifecycle monitor (system) ---------------------------------------------------------------------
+
+    async monitoredPartners() {
+      const out: MonitoredPartner[] = [];
+      for (const p of await repo.listPartners()) {
+        const app = await repo.getApplication(p.applicationId);
+        if (!app) continue;
+        const current = await repo.currentCertificates(app.id);
+        const certificates: MonitoredPartner['certificates'] = [];
+        for (const [kind, sha256] of [['qwac', p.qwacSha256], ['qseal', p.qsealSha256]] as const) {
+          const c = sha256 ? current.find((x) => x.kind === kind && x.sha256 === sha256) : undefined;
+          if (c) certificates.push({ kind, sha256: c.sha256, ders: [c.der, ...c.chain] });
+        }
+        const oi = current.find((x) => x.kind === 'qwac' && x.sha256 === p.qwacSha256)?.report.organizationIdentifier ?? null;
+        const registerKey =
+          oi && oi.scheme === 'PSD' && oi.nca
+            ? { ncaId: `${oi.country}-${oi.nca}`, authorisationNumber: oi.authorisationNumber }
+            : app.profile?.ncaId && app.profile.authorisationNumber
+              ? { ncaId: app.profile.ncaId, authorisationNumber: app.profile.authorisationNumber }
+              : null;
+        const contacts = app.profile?.contacts;
+        out.push({
+          partner: partnerView(p),
+          applicationState: app.state,
+          certificates,
+          registerKey,
+          registerAtApproval: app.register?.entry ?? null,
+          contacts: {
+            business: contacts?.business.email ?? null,
+            technical: contacts?.technical.email ?? null,
+            security: contacts?.security.email ?? null,
+          },
+          suspension: p.status === 'suspended' ? await lastSuspension(p) : null,
+        });
+      }
+      return out;
+    },
+
+    async narrowAllowedRoles(partnerId, input) {
+      const raw: unknown[] = Array.isArray(input?.remove) ? input.remove : [];
+      const remove = REQUESTED_ROLES.filter((r) => raw.includes(r));
+      if (remove.length === 0 || remove.length !== new Set(raw).size) {
+        throw new InputError('Name the roles to remove.', [{ path: 'remove', message: `Use one or more of ${REQUESTED_ROLES.join(', ')}.` }]);
+      }
+      const text = boundedText(input?.text, 'text', { required: true });
+      const source = boundedText(input?.source, 'source', { required: true, max: 200 });
+      return tx.run(async () => {
+        const partner = await loadPartner(partnerId);
+        if (!partner) throw new NotFoundError('No such partner.');
+        const removed = partner.allowedRoles.filter((r) => remove.includes(r));
+        // Idempotent like the automatic suspension: a second report of the same register change records nothing.
+        if (removed.length === 0) return partnerView(partner);
+        const allowedRoles = partner.allowedRoles.filter((r) => !remove.includes(r));
+        const at = iso();
+        await repo.updatePartnerRoles(partner.id, allowedRoles, at);
+        const actor: Actor = { type: 'system', id: null, label: source! };
+        await audit.record({
+          actor,
+          action: 'partner.roles.narrowed',
+          subject: { type: 'partner', id: partner.id },
+          data: {
+            applicationId: partner.applicationId,
+            previous: [...partner.allowedRoles],
+            allowedRoles,
+            removed,
+            text: text!,
+            ...(input.evidence ? { evidence: input.evidence } : {}),
+          },
+        });
+        const change = { partnerId: partner.id, allowedRoles, previous: [...partner.allowedRoles], removed, actor };
+        for (const listener of [...rolesListeners]) {
+          await listener({ ...change, allowedRoles: [...allowedRoles], previous: [...change.previous], removed: [...removed], actor: { ...actor } });
+        }
+        return partnerView((await repo.getPartner(partner.id))!);
+      });
+    },
+
+    onPartnerRolesChange(listener) {
+      const entry: PartnerRolesListener = (change) => listener(change);
+      rolesListeners.add(entry);
+      return () => {
+        rolesListeners.delete(entry);
+      };
+    },
+
+    async reinstateWithSecondApproval(proposal, approver, partnerId, input) {
+      requireStaff(approver, ['approver'], 'approve a reinstatement');
+      const by = proposal?.by;
+      if (!by || by.kind !== 'staff') throw staffOnly();
+      requireStaff(by, ['reviewer', 'approver'], 'propose a reinstatement');
+      if (by.id === approver.id) {
+        throw new ForbiddenError('partners.four_eyes', 'The reinstatement must be approved by a different officer than the one who proposed it.');
+      }
+      const proposed = boundedText(proposal.text, 'proposal', { required: true });
+      const text = boundedText(input?.text, 'text', { required: true });
+      return changePartner(actorOf(approver), approver.ip ?? null, partnerId, 'reinstate', null, text!, {
+        fourEyes: { proposedBy: { id: by.id, label: by.label }, proposedAt: String(proposal.at), proposal: proposed! },
+      });
     },
   };
 
@@ -1523,7 +1627,12 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     event: 'suspend' | 'reinstate',
     reasonCode: string | null,
     text: string,
-    opts: { automatic?: { source: string } } = {},
+    opts: {
+      automatic?: { source: string };
+      /** One officer's reinstatement: refused when the suspension was automatic (reinstateWithSecondApproval). */
+      singleOfficer?: boolean;
+      fourEyes?: { proposedBy: { id: string; label: string }; proposedAt: string; proposal: string };
+    } = {},
   ): Promise<PartnerView> {
     return tx.run(async () => {
       const partner = await loadPartner(partnerId);
@@ -1531,6 +1640,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       // Automatic suspension is idempotent: a second report of the same revoked certificate changes nothing.
       if (opts.automatic && event === 'suspend' && partner.status === 'suspended') return partnerView(partner);
       const status = nextPartnerStatus(partner.status, event);
+      if (opts.singleOfficer && (await lastSuspension(partner))?.automatic) throw secondOfficerRequired();
       const at = iso();
       await repo.updatePartner(partner.id, {
         status,
@@ -1559,6 +1669,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
           applicationId: partner.applicationId,
           reasonCode,
           ...(opts.automatic ? { automatic: true, source: opts.automatic.source } : {}),
+          ...(opts.fourEyes ? { fourEyes: opts.fourEyes } : {}),
         },
         ip,
       });
@@ -1574,6 +1685,13 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       for (const listener of [...statusListeners]) await listener({ ...change, actor: { ...change.actor } });
       return partnerView((await repo.getPartner(partner.id))!);
     });
+  }
+
+  /** The partner's last suspension decision; null when it was never suspended. */
+  async function lastSuspension(p: PartnerRecord): Promise<MonitoredPartner['suspension']> {
+    const d = (await repo.listDecisions(p.applicationId)).filter((x) => x.partnerId === p.id && x.kind === 'suspend').at(-1);
+    if (!d) return null;
+    return { automatic: d.actor.type === 'system', by: d.actor.label, at: d.at, reasonCode: d.reasonCode, text: d.text };
   }
 
   async function loadPartner(partnerId: unknown): Promise<PartnerRecord | null> {

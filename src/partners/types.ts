@@ -44,13 +44,17 @@ export type CertificateKind = 'qwac' | 'qseal';
 /** Who must act next: the bank's officers, the applicant, or nobody (a final state). */
 export type Holder = 'bank' | 'applicant' | 'none';
 
-/** The signed-in person acting on an application (built by the routes from the session user). */
+/**
+ * The signed-in person acting on an application (built by the routes from the session user). A bank
+ * customer's session gives one too (kind 'customer'); the partners services refuse it like any non-staff,
+ * non-applicant actor.
+ */
 export interface ActorRef {
   id: string;
-  kind: 'applicant' | 'staff';
+  kind: 'applicant' | 'staff' | 'customer';
   /** E-mail, for display and audit. */
   label: string;
-  /** Staff roles; empty for applicants. */
+  /** Staff roles; empty for applicants and customers. */
   roles: StaffRole[];
   ip?: string | null;
 }
@@ -188,6 +192,43 @@ export interface PartnerStatusChange {
 }
 
 export type PartnerStatusListener = (change: PartnerStatusChange) => Promise<void> | void;
+
+/** The roles a partner may use were narrowed (a register service code removed); see `onPartnerRolesChange`. */
+export interface PartnerRolesChange {
+  partnerId: string;
+  allowedRoles: RequestedRole[];
+  previous: RequestedRole[];
+  removed: RequestedRole[];
+  actor: Actor;
+}
+
+export type PartnerRolesListener = (change: PartnerRolesChange) => Promise<void> | void;
+
+/**
+ * What the lifecycle monitor (src/monitor) reads of a partner: the certificates it was approved with, where to
+ * find it in the NCA register, whom to tell, and how its last suspension came about.
+ */
+export interface MonitoredPartner {
+  partner: PartnerView;
+  applicationState: ApplicationState;
+  /** The approved QWAC and QSealC (by the partner's sha256), each as DERs: the certificate first, then its chain. */
+  certificates: { kind: CertificateKind; sha256: string; ders: Uint8Array[] }[];
+  /** From the approved QWAC's organizationIdentifier (PSD scheme), else the declared NCA id and number; null when neither. */
+  registerKey: { ncaId: string; authorisationNumber: string } | null;
+  /** The register entry the application's register check saw (the monitor's first baseline); null when none. */
+  registerAtApproval: RegisterCheck['entry'];
+  /** Contact e-mails as declared; all null for a fast-lane partner (nobody declared any). */
+  contacts: { business: string | null; technical: string | null; security: string | null };
+  /** The last suspension while suspended: `automatic` when the system (not an officer) suspended. */
+  suspension: { automatic: boolean; by: string; at: string; reasonCode: string | null; text: string | null } | null;
+}
+
+/** A reinstatement one officer proposed (kept by the monitor area) and a second officer now approves. */
+export interface ReinstatementProposal {
+  by: ActorRef;
+  text: string;
+  at: string;
+}
 
 /**
  * What the fast lane knew when it created an application. Every field is read from the QWAC (or is what the
@@ -386,4 +427,31 @@ export interface PartnersService {
    * the organizationIdentifier. Refused: AppError `partners.fast_lane_refused` (403), nothing written.
    */
   registerRegulatedPartner(input: FastLaneInput): Promise<PartnerView>;
+
+  // --- lifecycle monitor (system) -------------------------------------------------------------------
+  /** Every partner with what the monitor re-checks (approved certificates, register key, contacts). */
+  monitoredPartners(): Promise<MonitoredPartner[]>;
+  /**
+   * Removes roles from the partner's allowedRoles (a register service code was withdrawn): the registration
+   * checks, software statements and (through `onPartnerRolesChange`) the OAuth and consent areas read
+   * allowedRoles, so the roles stop being granted. System actor `source`; audited `partner.roles.narrowed` with
+   * `evidence`. Roles the partner does not hold are ignored; nothing to remove: unchanged, nothing recorded.
+   */
+  narrowAllowedRoles(
+    partnerId: string,
+    input: { remove: RequestedRole[]; text: string; source: string; evidence?: Record<string, unknown> },
+  ): Promise<PartnerView>;
+  /** Same contract as onPartnerStatusChange, for narrowed roles. Returns an unsubscribe function. */
+  onPartnerRolesChange(listener: PartnerRolesListener): () => void;
+  /**
+   * Four eyes for a partner suspended automatically (reinstatePartner refuses those with
+   * `partners.second_officer_required`): `proposal.by` proposed it, `approver` (approver role, a different
+   * person: else `partners.four_eyes` 403) approves now. Decision by the approver; the audit event names both.
+   */
+  reinstateWithSecondApproval(
+    proposal: ReinstatementProposal,
+    approver: ActorRef,
+    partnerId: string,
+    input: { text: string },
+  ): Promise<PartnerView>;
 }

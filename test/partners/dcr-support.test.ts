@@ -14,6 +14,7 @@ import { page, startPages } from '../pages/setup.js';
 import {
   acmeProfile,
   APPROVER_A,
+  APPROVER_B,
   applicant,
   auditActions,
   auditHead,
@@ -270,12 +271,18 @@ describe('partners: what client registration needs', function () {
       assert.deepEqual(snapshot(h.db), before);
       assert.equal(changes.length, 1);
 
-      // The staff path keeps its rule (suspending a suspended partner is an illegal step) and can reinstate.
+      // The staff path keeps its rule (suspending a suspended partner is an illegal step). One officer cannot bring
+      // back a partner the system suspended (four eyes: reinstateWithSecondApproval, tested in test/monitor).
       await assert.rejects(h.service.suspendPartner(APPROVER_A, partner.id, { reasonCode: 'OTHER', text: 'x' }), {
         code: 'partners.illegal_transition',
         status: 409,
       });
-      assert.equal((await h.service.reinstatePartner(APPROVER_A, partner.id, { text: 'New QWAC checked.' })).status, 'active');
+      await assert.rejects(h.service.reinstatePartner(APPROVER_A, partner.id, { text: 'New QWAC checked.' }), {
+        code: 'partners.second_officer_required',
+        status: 409,
+      });
+      const proposal = { by: APPROVER_B, text: 'New QWAC checked.', at: new Date().toISOString() };
+      assert.equal((await h.service.reinstateWithSecondApproval(proposal, APPROVER_A, partner.id, { text: 'Agreed.' })).status, 'active');
       assert.equal((await h.audit.verify()).ok, true);
     });
 

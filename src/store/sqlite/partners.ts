@@ -378,6 +378,7 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
     updatePartner: db.prepare(
       'UPDATE partners SET status = ?, status_reason_code = ?, status_reason = ?, updated_at = ? WHERE id = ?',
     ),
+    updatePartnerRoles: db.prepare('UPDATE partners SET allowed_roles = ?, updated_at = ? WHERE id = ?'),
   };
 
   return {
@@ -642,6 +643,10 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
 
     async updatePartner(id, p) {
       s.updatePartner.run(p.status, p.statusReasonCode, p.statusReason, p.updatedAt, id);
+    },
+
+    async updatePartnerRoles(id, allowedRoles, updatedAt) {
+      s.updatePartnerRoles.run(JSON.stringify(allowedRoles), updatedAt, id);
     },
   };
 }
