@@ -105,7 +105,6 @@ describe('consent centre pages (customers, over HTTPS)', function () {
     const r = await page(agent, '/customer/consents');
     assert.equal(r.status, 200);
     assert.equal(r.headers['cache-control'], 'no-store');
-    if (process.env.DUMP_PAGES) console.log(r.text);
     const html = r.text;
     assertCsrfInEveryForm(html);
     assert.match(html, /<h2>Acme Payments GmbH<\/h2>/);
