@@ -149,7 +149,8 @@ export function createMonitor(deps: MonitorDeps): MonitorService {
     const at = iso();
     const open = await repo.openAlert(kind, key);
     if (open) {
-      await repo.touchAlert(open.id, { lastSeen: at, lastRunId: ctx.runId, detail });
+      // seen_count counts passes: a second sighting in the same pass (two certificates, one cause) is not another.
+      if (open.lastRunId !== ctx.runId) await repo.touchAlert(open.id, { lastSeen: at, lastRunId: ctx.runId, detail });
       return;
     }
     const rec: AlertRecord = {
