@@ -33,14 +33,16 @@ class UsageError extends Error {}
  * listeners (tokens revoked), as in the server.
  */
 function monitorOf(services: Services, logger: ReturnType<typeof createLogger>): MonitorService {
-  const wired = services as Services & { monitor?: MonitorService; notifications?: { notify: Notify } };
+  // Read loosely: the scheduler and the notifications outbox are wired into Services by main.ts.
+  const wired = services as Services & { monitor?: MonitorService; notifications?: { enqueue: Notify } };
   if (wired.monitor) return wired.monitor;
-  const notify: Notify =
-    wired.notifications?.notify ??
-    (async (req) => {
-      logger.warn({ event: req.event, partnerId: req.partnerId }, 'notifications are not wired: notice not queued');
-      return { queued: false };
-    });
+  const outbox = wired.notifications;
+  const notify: Notify = outbox
+    ? (req) => outbox.enqueue(req)
+    : async (req) => {
+        logger.warn({ event: req.event, partnerId: req.partnerId }, 'notifications are not wired: notice not queued');
+        return { queued: false };
+      };
   return createMonitor({
     db: services.db,
     tx: services.tx,
