@@ -72,7 +72,10 @@ export interface MonitorDeps {
   tx: Transactor;
   audit: AuditService;
   eidas: Pick<EidasService, 'validate'>;
-  partners: Pick<PartnersService, 'monitoredPartners' | 'suspendPartnerAutomatically' | 'narrowAllowedRoles' | 'reinstateWithSecondApproval'>;
+  partners: Pick<
+    PartnersService,
+    'monitoredPartners' | 'getPartner' | 'suspendPartnerAutomatically' | 'narrowAllowedRoles' | 'reinstateWithSecondApproval'
+  >;
   register: Pick<RegisterService, 'importSnapshot' | 'lookup' | 'status'>;
   notify: Notify;
   /** REGISTER_SOURCE: a file path or an https URL; null: no re-read, changes are diffed against the last import. */
@@ -384,7 +387,9 @@ export function createMonitor(deps: MonitorDeps): MonitorService {
     }
 
     await tx.run(async () => {
-      let status: PartnerStatus = p.status;
+      // Read again inside the transaction: an officer may have acted since the list was read.
+      const fresh = (await partners.getPartner(p.id)) ?? p;
+      let status: PartnerStatus = fresh.status;
       const suspend = async (reasonCode: string, text: string, evidence: Record<string, unknown>) => {
         await partners.suspendPartnerAutomatically(p.id, { reasonCode, text, source: MONITOR_SOURCE });
         status = 'suspended';
@@ -448,7 +453,7 @@ export function createMonitor(deps: MonitorDeps): MonitorService {
               break;
             }
             case 'service_removed': {
-              if (!p.allowedRoles.includes(change.role)) break;
+              if (!fresh.allowedRoles.includes(change.role)) break;
               const text = serviceRemovedText({ legalName: name, role: change.role, code: change.code, country: change.country, snapshot });
               const after = await partners.narrowAllowedRoles(p.id, { remove: [change.role], text, source: MONITOR_SOURCE, evidence: jsonSafe(evidence) });
               await action(ctx, 'narrow_roles', p.id, null, `${p.legalName}: ${change.role} removed from the allowed roles (now ${after.allowedRoles.join(', ') || 'none'}). ${text}`, {
