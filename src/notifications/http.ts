@@ -8,6 +8,7 @@
 import { lookup } from 'node:dns/promises';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { addressRefusal } from '../eidas/revocation/fetcher.js';
 
 export interface WebhookRequest {
@@ -49,7 +50,7 @@ export class WebhookSendError extends Error {
 export interface WebhookFetchOptions {
   /** Loopback and private ranges (development, tests). Default false. */
   allowPrivateNetworks: boolean;
-  /** Extra trusted CA certificates (PEM) for receivers, e.g. the dev root; the system store is used otherwise. */
+  /** Extra trusted CA certificates (PEM) for receivers, e.g. the dev root; added to Node's default CAs. */
   ca?: string | Buffer;
   userAgent?: string;
 }
@@ -81,6 +82,8 @@ function deadline<T>(p: Promise<T>, signal: AbortSignal, timeoutMs: number): Pro
 
 export function createWebhookFetch(opts: WebhookFetchOptions): WebhookFetch {
   const userAgent = opts.userAgent ?? 'open-banking-portal-webhooks/1';
+  // `ca` replaces Node's default list: keep the public roots so that real receivers still verify.
+  const ca = opts.ca ? [...rootCertificates, opts.ca.toString()] : undefined;
   return async (req) => {
     const t = target(req.url);
     const controller = new AbortController();
@@ -120,7 +123,7 @@ export function createWebhookFetch(opts: WebhookFetchOptions): WebhookFetch {
         signal: controller.signal,
         // TLS name check against the URL's host, not the address dialled.
         servername: isIP(t.hostname) === 0 ? t.hostname : undefined,
-        ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(ca ? { ca } : {}),
       };
       const exchange = new Promise<WebhookResponse>((resolve, reject) => {
         const r = https.request(options, (res) => {
