@@ -70,7 +70,8 @@ const ACTOR_TYPES: ReadonlySet<string> = new Set(['applicant', 'staff', 'system'
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const SECRET_KEY = /pass(word|phrase)|secret|token|private_?key|totp_?code|otp$/i;
 
-interface Row {
+/** A row of audit_events as SQLite returns it (src/audit/search.ts reads the same table). */
+export interface AuditRow {
   seq: number;
   id: string;
   at: string;
@@ -110,7 +111,7 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-function fromRow(r: Row): AuditEvent {
+export function fromRow(r: AuditRow): AuditEvent {
   return {
     seq: r.seq,
     id: r.id,
@@ -193,7 +194,7 @@ export function createAuditService(deps: { db: Db; tx: Transactor; now?: () => D
       }
       params.limit = Math.min(Math.max(filter.limit ?? 500, 1), 10_000);
       const sql = `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;
-      return (db.prepare(sql).all(params) as Row[]).map(fromRow);
+      return (db.prepare(sql).all(params) as AuditRow[]).map(fromRow);
     },
 
     async verify() {
@@ -207,7 +208,7 @@ export function createAuditService(deps: { db: Db; tx: Transactor; now?: () => D
         problem,
         headHash: prevHash,
       });
-      for (const row of db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<Row>) {
+      for (const row of db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<AuditRow>) {
         if (row.seq !== expectedSeq) return fail(row.seq, `sequence gap: expected ${expectedSeq}, found ${row.seq}`);
         if (row.prev_hash !== prevHash) return fail(row.seq, 'previous-hash link broken (a row was removed, reordered or edited)');
         let event: AuditEvent;
