@@ -6,7 +6,13 @@
  *   3. a client_credentials token (a JWT for the bank's API) bound to the QWAC
  *   4. a call to the protected API with it
  *   5. the same token over another organisation's QWAC (Nordic Insights): refused
- *   6. clean-up: the client is deleted with RFC 7592, so the demo can run again against the same portal
+ *   6. an account-access consent created with a client_credentials token
+ *   7. the authorization request pushed (PAR, PKCE S256, the consent as openbanking_intent_id)
+ *   8. the demo customer approves at the bank's pages — driven here without a browser, through the same forms
+ *      (password, TOTP, accounts to share), with the credentials the demo seed wrote to
+ *      CERTS_DIR/customers/demo-customer.json
+ *   9. the code exchanged for bound tokens naming the consent, and the accounts API called with them
+ *  10. clean-up: the client is deleted with RFC 7592, so the demo can run again against the same portal
  *
  * With PORTAL_URL (the portal's public base URL, e.g. https://127.0.0.1:3443) it talks to that portal, with the
  * partner files and dev root CA from CERTS_DIR (default ./certs/dev, as `npm run demo:seed` wrote them);
@@ -25,6 +31,8 @@ import { parseArgs } from 'node:util';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { Agent, fetch } from 'undici';
+import { totpCode } from '../src/accounts/totp.js';
+import { DEMO_SOFTWARE } from '../src/demo/seed.js';
 import { startThrowawayPortal } from '../src/demo/throwaway.js';
 import { x509 } from '../src/eidas/x509.js';
 import { OAUTH_MOUNT } from '../src/oauth/area.js';
@@ -194,6 +202,175 @@ async function jsonOf(res: { text(): Promise<string> }): Promise<Record<string, 
   }
 }
 
+interface DemoCustomer {
+  email: string;
+  password: string;
+  totpSecret: string;
+}
+
+function readCustomer(certsDir: string): DemoCustomer {
+  const f = path.join(certsDir, 'customers', 'demo-customer.json');
+  if (!existsSync(f)) {
+    throw new UsageError(`${f} is missing: the demo customer is written by the demo seed (npm run demo:seed, or a first npm start) with the same CERTS_DIR.`);
+  }
+  const c = JSON.parse(readFileSync(f, 'utf8')) as Partial<DemoCustomer>;
+  if (typeof c.email !== 'string' || typeof c.password !== 'string' || typeof c.totpSecret !== 'string') {
+    throw new UsageError(`${f} does not hold the demo customer's e-mail, password and TOTP secret`);
+  }
+  return { email: c.email, password: c.password, totpSecret: c.totpSecret };
+}
+
+/**
+ * A customer's browser without a browser: a cookie jar over the portal's public listener, following redirects
+ * on the portal only and stopping at the partner's redirect URI. It submits the same forms a person does.
+ */
+function customerBrowser(publicUrl: string, rootCa: string) {
+  const agent = new Agent({ connect: { ca: rootCa } });
+  cleanups.push(() => agent.close());
+  const jar = new Map<string, string>();
+  const origin = new URL(publicUrl).origin;
+  async function go(url: string, init: { method?: string; form?: Record<string, string | string[]> } = {}) {
+    let target = new URL(url, origin);
+    let method = init.method ?? 'GET';
+    let body: string | undefined;
+    if (init.form) {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries(init.form)) for (const one of Array.isArray(v) ? v : [v]) p.append(k, one);
+      body = p.toString();
+    }
+    for (let hop = 0; hop < 10; hop++) {
+      const res = await fetch(target, {
+        method,
+        dispatcher: agent,
+        redirect: 'manual',
+        headers: {
+          accept: 'text/html',
+          cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+          ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded', origin }),
+        },
+        ...(body === undefined ? {} : { body }),
+      });
+      for (const c of res.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const eq = pair!.indexOf('=');
+        jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1));
+      }
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel();
+        const next = new URL(location, target);
+        if (next.origin !== origin) return { status: res.status, url: next, html: '' };
+        target = next;
+        method = 'GET';
+        body = undefined;
+        continue;
+      }
+      return { status: res.status, url: target, html: await res.text() };
+    }
+    throw new StepFailed(`too many redirects from ${url}`);
+  }
+  return { go };
+}
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const errorOf = (html: string) => /<code class="error-code">([^<]+)<\/code>/.exec(html)?.[1] ?? null;
+
+async function customerSteps(ctx: {
+  step: (n: number, title: string) => void;
+  target: Target;
+  files: PartnerFiles;
+  acmeConfig: client.Configuration;
+  mtlsBase: string;
+  acme: Agent;
+}): Promise<void> {
+  const { step, target, files, acmeConfig, mtlsBase, acme } = ctx;
+  const customer = readCustomer(target.certsDir);
+  const api = async (token: string, method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${mtlsBase}${p}`, {
+      method,
+      dispatcher: acme,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json', 'x-idempotency-key': randomUUID() }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, json: await jsonOf(res) };
+  };
+
+  step(6, 'create an account-access consent (client_credentials token, POST /api/v1/account-access-consents)');
+  const cc = await client.clientCredentialsGrant(acmeConfig, { scope: SCOPE });
+  const permissions = ['ReadAccountsBasic', 'ReadAccountsDetail', 'ReadBalances'];
+  const created = await api(cc.access_token, 'POST', '/api/v1/account-access-consents', {
+    Data: { Permissions: permissions, ExpirationDateTime: new Date(Date.now() + 30 * 86_400_000).toISOString() },
+    Risk: {},
+  });
+  if (created.status !== 201) throw new StepFailed(`the consent was refused: ${created.status} ${JSON.stringify(created.json)}`);
+  const data = created.json.Data as Record<string, unknown>;
+  const consentId = String(data.ConsentId);
+  detail('consent', `${consentId}, ${String(data.Status)}`);
+  detail('permissions', permissions.join(', '));
+
+  step(7, 'push the authorization request (PAR, PKCE S256, the consent as openbanking_intent_id)');
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const authUrl = await client.buildAuthorizationUrlWithPAR(acmeConfig, {
+    redirect_uri: DEMO_SOFTWARE.redirectUri,
+    scope: `openid ${SCOPE}`,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    claims: JSON.stringify({
+      id_token: { openbanking_intent_id: { value: consentId, essential: true }, acr: { essential: true, values: ['urn:openbanking:psd2:sca'] } },
+    }),
+  });
+  detail('send the customer to', `${authUrl.origin}${authUrl.pathname}?client_id=…&request_uri=urn:ietf:params:oauth:request_uri:…`);
+
+  step(8, `the customer (${customer.email}) signs in with password and TOTP and shares one account`);
+  const browser = customerBrowser(target.publicUrl, files.rootCa);
+  let page = await browser.go(authUrl.href);
+  const interaction = page.url.pathname;
+  if (!/^\/oauth\/interaction\/[\w-]+$/.test(interaction)) throw new StepFailed(`the bank did not show its sign-in page (${page.status} ${page.url.href})`);
+  page = await browser.go(`${interaction}/login`, { method: 'POST', form: { _csrf: csrfOf(page.html), email: customer.email, password: customer.password } });
+  if (errorOf(page.html)) throw new StepFailed(`sign-in refused: ${errorOf(page.html)}`);
+  detail('password', 'accepted');
+  // A code already used within its 30 s step is refused (replay guard): a second run in the same step uses the next one.
+  for (const at of [new Date(), new Date(Date.now() + 30_000)]) {
+    const form = { _csrf: csrfOf(page.html), code: totpCode(customer.totpSecret, at) };
+    page = await browser.go(`${interaction}/totp`, { method: 'POST', form });
+    if (errorOf(page.html) !== 'accounts.totp_invalid') break;
+  }
+  if (errorOf(page.html)) throw new StepFailed(`the TOTP code was refused: ${errorOf(page.html)}`);
+  detail('TOTP', 'accepted (two factors)');
+  const partnerName = /<h2 id="partner-heading">([^<]+)<\/h2>/.exec(page.html)?.[1] ?? '?';
+  const shown = [...page.html.matchAll(/<li data-permission="[^"]+">([^<]+)<\/li>/g)].map((m) => m[1]);
+  const account = /name="account" value="([^"]+)"/.exec(page.html)?.[1];
+  detail('the bank shows', partnerName.replace(/&#39;|&#x27;/g, "'"));
+  for (const line of shown) detail('  permission', String(line));
+  if (!account) throw new StepFailed('the consent page offers no account to share');
+  const decision = await browser.go(`${interaction}/decision`, { method: 'POST', form: { _csrf: csrfOf(page.html), decision: 'approve', account } });
+  if (decision.url.origin === new URL(target.publicUrl).origin) {
+    throw new StepFailed(`the approval did not return to the partner (${decision.status}, ${errorOf(decision.html) ?? 'no error code'})`);
+  }
+  detail('redirect to the partner', `${decision.url.origin}${decision.url.pathname}?code=…&state=…&iss=…`);
+
+  step(9, 'exchange the code for bound tokens, then GET /api/v1/accounts');
+  const tokens = await client.authorizationCodeGrant(acmeConfig, decision.url, { pkceCodeVerifier: verifier, expectedState: state });
+  const at = decodeJwt(tokens.access_token);
+  detail('access token', prefix(tokens.access_token));
+  detail('consent_id', String(at.consent_id));
+  detail('cnf.x5t#S256', String((at.cnf as Record<string, unknown> | undefined)?.['x5t#S256']));
+  detail('refresh token', tokens.refresh_token ? prefix(tokens.refresh_token) : 'none');
+  if (at.consent_id !== consentId) throw new StepFailed('the token does not name the consent');
+  const accounts = await api(tokens.access_token, 'GET', '/api/v1/accounts');
+  if (accounts.status !== 200) throw new StepFailed(`the accounts API answered ${accounts.status}: ${JSON.stringify(accounts.json)}`);
+  const list = ((accounts.json.Data as Record<string, unknown>).Account ?? []) as Record<string, unknown>[];
+  for (const a of list) detail('account', `${String(a.Nickname)} (${String(a.Currency)}, ${String(a.AccountSubType)})`);
+  if (list.length !== 1 || list[0]!.AccountId !== account) throw new StepFailed('the API answered with other accounts than the one shared');
+  say('   Only the account the customer chose, only the data the permissions allow.');
+}
+
 interface Registered {
   clientId: string;
   registrationClientUri: string;
@@ -262,8 +439,10 @@ async function runSteps(target: Target, files: PartnerFiles): Promise<void> {
     const request = await new SignJWT({
       software_statement: files.ssa,
       token_endpoint_auth_method: 'tls_client_auth',
-      grant_types: ['client_credentials'],
-      scope: SCOPE,
+      grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [DEMO_SOFTWARE.redirectUri],
+      scope: `openid ${SCOPE}`,
     })
       .setProtectedHeader({ alg, kid: files.signingJwk.kid!, typ: 'JWT' })
       .setIssuer(files.softwareId)
@@ -345,8 +524,11 @@ async function runSteps(target: Target, files: PartnerFiles): Promise<void> {
       say('   Refused: a stolen token is useless without the certificate it is bound to.');
     }
 
-    // 6. Clean-up.
-    step(6, 'clean-up: delete the client (RFC 7592)');
+    // 6-9. A customer's consent, end to end.
+    await customerSteps({ step, target, files, acmeConfig, mtlsBase, acme });
+
+    // 10. Clean-up.
+    step(10, 'clean-up: delete the client (RFC 7592)');
     const done = registered;
     registered = null;
     await cleanUp(done, acme);

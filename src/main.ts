@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type https from 'node:https';
-import { accountsRouter, staffAdminRouter, staffAuthRouter } from './accounts/routes.js';
+import { accountsRouter, customerRouter, staffAdminRouter, staffAuthRouter } from './accounts/routes.js';
+import { consentCentreRouter } from './consent/centre.js';
 import { type AccountsService, createAccountsService } from './accounts/service.js';
 import { type AuditService, createAuditService } from './audit/service.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -28,6 +29,11 @@ import { createRegisterService, DEV_REGISTER_FILE, type RegisterService } from '
 import { close, createMtlsServer, createPublicServer, listen, readTlsMaterial } from './server/listeners.js';
 import { type Db, openDatabase } from './store/database.js';
 import { bankingRouter } from './banking/routes.js';
+import { createBankingService, type BankingService } from './banking/service.js';
+import { consentOf, createConsentGuard } from './consent/guard.js';
+import { consentApiRouter } from './consent/routes.js';
+import { createConsentService, type ConsentService } from './consent/service.js';
+import { interactionRouter } from './oauth/interactions.js';
 import { createOAuthArea, type OAuthArea } from './oauth/area.js';
 import { staffClientsRouter } from './oauth/staff-routes.js';
 import { createDirectory, DIRECTORY_ISSUER, type Directory } from './registration/directory.js';
@@ -59,6 +65,8 @@ export interface Services {
   directory: Directory;
   software: SoftwareService;
   registration: RegistrationEvaluator;
+  banking: BankingService;
+  consents: ConsentService;
 }
 
 export async function createServices(baseConfig: Config, logger: Logger): Promise<Services> {
@@ -103,6 +111,15 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
   partners.onPartnerStatusChange(async (change) => {
     if (change.status === 'suspended') await oauth.service.revokePartnerTokens(change.partnerId);
   });
+  const banking = createBankingService({ db, tx, audit });
+  const consents = createConsentService({ db, tx, audit, accounts: banking, partners, clients: oauth.service });
+  oauth.useConsents(consents);
+  // A consent that ends takes its grant with it: refresh tokens stop, and the API refuses its access tokens.
+  consents.onStatusChange(async (change) => {
+    if ((change.to === 'revoked' || change.to === 'expired') && change.consent.grantId) {
+      await oauth.service.revokeGrant(change.consent.grantId, `the consent was ${change.to} (${change.channel})`);
+    }
+  });
   const directory = await createDirectory({ dataDir: config.dataDir, issuer: DIRECTORY_ISSUER });
   const software = createSoftwareService({ db, tx, audit, partners, directory });
   const registration = createRegistrationEvaluator({
@@ -115,7 +132,7 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     audience: oauth.issuer,
     ssaMaxAgeDays: config.oauth.ssaMaxAgeDays,
   });
-  return { config, db, tx, audit, eidas, register, accounts, partners, oauth, directory, software, registration };
+  return { config, db, tx, audit, eidas, register, accounts, partners, oauth, directory, software, registration, banking, consents };
 }
 
 export function hasUsers(db: Db): boolean {
@@ -140,7 +157,14 @@ export async function startPortal(
   // Seeded before listening, so that nobody sees a half-seeded portal.
   const seeded =
     config.demoSeed && !hasUsers(db)
-      ? await seedDemo({ accounts, partners, software: services.software, certsDir: config.certsDir, hasUsers: () => hasUsers(db) })
+      ? await seedDemo({
+          accounts,
+          partners,
+          software: services.software,
+          banking: services.banking,
+          certsDir: config.certsDir,
+          hasUsers: () => hasUsers(db),
+        })
       : null;
 
   let mtlsPort = 0;
@@ -155,21 +179,42 @@ export async function startPortal(
       // The session stack (body parser, session, passport, CSRF, locals) runs before every page router.
       stack(session),
       homeRouter(),
+      interactionRouter({
+        provider: () => services.oauth.provider(),
+        apiAudience: () => services.oauth.apiAudience(),
+        accounts,
+        consents: services.consents,
+        banking: services.banking,
+        partners,
+        clients: services.oauth.service,
+        audit: services.audit,
+      }),
       healthRouter(health),
       accountsRouter({ accounts }),
       staffAuthRouter({ accounts }),
       staffAdminRouter({ accounts }),
+      customerRouter({ accounts }),
+      consentCentreRouter({ consents: services.consents, banking: services.banking }),
       applicantRouter({ partners }),
       softwareRouter({ software: services.software }),
       staffApplicationsRouter({ partners }),
       staffClientsRouter({ oauth: services.oauth.service, partners }),
     ],
   });
+  const consentGuard = createConsentGuard({ consents: services.consents });
   const mtlsApp = createApp({
     logger,
     routers: [
       services.oauth.mtlsRouter(services.registration.evaluate),
-      bankingRouter({ requireBoundToken: services.oauth.requireBoundToken, partners }),
+      consentApiRouter({ requireBoundToken: services.oauth.requireBoundToken, consents: services.consents }),
+      bankingRouter({
+        requireBoundToken: services.oauth.requireBoundToken,
+        partners,
+        banking: services.banking,
+        requireConsent: consentGuard.requireConsent,
+        consentOf,
+        markConsumed: (id, paymentId) => services.consents.markConsumed(id, paymentId),
+      }),
       healthRouter(health),
       mtlsCertificateRouter(eidas),
     ],
@@ -188,12 +233,19 @@ export async function startPortal(
     logger.info('demo data seeded (credentials printed to the terminal, not logged)');
     (opts.onDemoSeed ?? ((text: string) => process.stdout.write(text)))(formatCredentials(seeded, baseUrl));
   }
-  // Expired tokens, codes and sessions are refused on read already; this only keeps the table small.
+  // Expired tokens, codes and sessions are refused on read already; this only keeps the table small. Consents
+  // past their expiry are refused on use too; expiring them here records the event and the customer's receipt.
   const prune = () =>
-    services.oauth.service.pruneExpired().then(
-      (n) => n > 0 && logger.debug({ removed: n }, 'expired OAuth records pruned'),
-      (err: unknown) => logger.warn({ err }, 'pruning expired OAuth records failed'),
-    );
+    Promise.all([
+      services.oauth.service.pruneExpired().then(
+        (n) => n > 0 && logger.debug({ removed: n }, 'expired OAuth records pruned'),
+        (err: unknown) => logger.warn({ err }, 'pruning expired OAuth records failed'),
+      ),
+      services.consents.expireDue().then(
+        (n) => n > 0 && logger.info({ expired: n }, 'consents expired'),
+        (err: unknown) => logger.warn({ err }, 'expiring consents failed'),
+      ),
+    ]);
   void prune();
   const pruning = setInterval(prune, 10 * 60_000);
   pruning.unref();

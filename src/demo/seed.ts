@@ -21,6 +21,7 @@ import type { AccountsService } from '../accounts/service.js';
 import type { SessionUser } from '../accounts/types.js';
 import type { PartnersService, ActorRef, StaffRole, ApplicationView } from '../partners/types.js';
 import type { SoftwareService } from '../registration/software.js';
+import type { BankingService } from '../banking/service.js';
 
 export interface DemoCredential {
   who: string;
@@ -28,7 +29,7 @@ export interface DemoCredential {
   password: string;
   totpSecret: string;
   roles: StaffRole[];
-  kind: 'applicant' | 'staff';
+  kind: 'applicant' | 'staff' | 'customer';
 }
 
 export interface DemoSeedResult {
@@ -40,7 +41,12 @@ export interface DemoSeedResult {
   softwareId: string | null;
   /** Where its statement and the private signing JWK were written (null with softwareId). */
   softwareFiles: { statement: string; signingKey: string } | null;
+  /** The demo bank customer's credentials file for `npm run demo:partner` (null without the banking service). */
+  customerFile: string | null;
 }
+
+/** The demo bank customer: signs in at the bank's pages to approve consents, and at /customer/consents. */
+export const DEMO_CUSTOMER = { email: 'casey@customer.test', name: 'Casey Customer' } as const;
 
 export const DEMO_SOFTWARE = {
   slug: 'acme-payments',
@@ -126,6 +132,8 @@ export async function seedDemo(deps: {
   hasUsers: () => boolean;
   /** Optional until every caller passes it: without it no software product or statement is seeded. */
   software?: SoftwareService;
+  /** Without it no bank customer is seeded. */
+  banking?: BankingService;
 }): Promise<DemoSeedResult> {
   const { accounts, partners, certsDir } = deps;
   if (deps.hasUsers()) throw new Error('demo:seed runs only on an empty database (users exist already).');
@@ -215,8 +223,24 @@ export async function seedDemo(deps: {
   const demo = actor(await applicant('Applicant: demo FinTech (draft)', 'demo@fintech.test', 'Dana Demo'));
   const draft = await partners.createApplication(demo);
 
+  // 4. A bank customer with a current and a savings account, to approve consents for the demo partner.
+  let customerFile: string | null = null;
+  if (deps.banking) {
+    const pw = password();
+    const { user, totpSecretBase32 } = await accounts.seedCustomer({ email: DEMO_CUSTOMER.email, displayName: DEMO_CUSTOMER.name, password: pw });
+    await deps.banking.seedDemoAccounts(user.id, DEMO_CUSTOMER.name, { seed: DEMO_CUSTOMER.email });
+    credentials.push({ who: 'Bank customer (approves consents; consent centre)', email: DEMO_CUSTOMER.email, password: pw, totpSecret: totpSecretBase32, roles: [], kind: 'customer' });
+    // For `npm run demo:partner` against a running portal: it plays the customer too (development only, 0600).
+    const dir = path.join(certsDir, 'customers');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    customerFile = path.join(dir, 'demo-customer.json');
+    writeFileSync(customerFile, `${JSON.stringify({ email: DEMO_CUSTOMER.email, password: pw, totpSecret: totpSecretBase32 }, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(customerFile, 0o600);
+  }
+
   return {
     credentials,
+    customerFile,
     approvedApplicationId: approved.id,
     pendingApplicationId: pending.id,
     draftApplicationId: draft.id,
@@ -236,7 +260,7 @@ export function formatCredentials(result: DemoSeedResult, baseUrl: string): stri
   ];
   for (const c of result.credentials) {
     lines.push(`  ${c.who}${c.roles.length ? ` [${c.roles.join(', ')}]` : ''}`);
-    lines.push(`    login:    ${baseUrl}${c.kind === 'staff' ? '/staff/login' : '/login'}`);
+    lines.push(`    login:    ${baseUrl}${c.kind === 'staff' ? '/staff/login' : c.kind === 'customer' ? '/customer/login' : '/login'}`);
     lines.push(`    e-mail:   ${c.email}`);
     lines.push(`    password: ${c.password}`);
     lines.push(`    TOTP:     ${c.totpSecret}`);

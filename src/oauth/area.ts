@@ -150,8 +150,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
       consents = port;
     },
     start(urls) {
-      // TRANSITIONAL (issue 5 wiring in progress): without the consent area no consent is known.
-      consents ??= { get: async () => null, findByGrantId: async () => null, usable: async () => 'consent.not_found' };
+      if (!consents) throw new Error('the consent area is not attached (useConsents) before start');
       issuer = `${urls.publicBaseUrl}${OAUTH_MOUNT}`;
       apiAudience = `${urls.mtlsBaseUrl}/api`;
       provider = createProvider({

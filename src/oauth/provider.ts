@@ -276,7 +276,8 @@ export function createProvider(deps: ProviderDeps): Provider {
           if (!consent || consent.clientId !== client.clientId) {
             throw new errors.InvalidRequest(`${INTENT_CLAIM} names no consent of this client: create one first`);
           }
-          if (consent.status !== 'awaiting_authorisation') {
+          // On resume (after the customer's decision) the consent is authorised by now: that is the point.
+          if (ctx.oidc.route !== 'resume' && consent.status !== 'awaiting_authorisation') {
             throw new errors.InvalidRequest(`the consent ${id} is ${consent.status}, not awaiting authorisation: create a new one`);
           }
           const scopes = String(ctx.oidc.params?.scope ?? '').split(' ');

@@ -18,6 +18,11 @@ export interface OAuthService {
    * reinstatement restores them). Call inside the caller's transaction; returns how many records went.
    */
   revokePartnerTokens(partnerId: string): Promise<number>;
+  /**
+   * Ends one customer grant: its tokens, codes and the grant itself (the consent behind it was revoked or
+   * expired). Call inside the caller's transaction.
+   */
+  revokeGrant(grantId: string, reason: string): Promise<number>;
   /** Revokes tokens bound to one certificate (it was found revoked). */
   revokeCertificateTokens(thumbprint: string, reason: string): Promise<number>;
   pruneExpired(): Promise<number>;
@@ -79,6 +84,19 @@ export function createOAuthService(deps: {
           action: 'oauth.tokens.revoked',
           subject: { type: 'partner', id: partnerId },
           data: { reason: 'the partner was suspended', clients: clients.map((c) => String(c.client_id)), removed },
+        });
+        return removed;
+      });
+    },
+    async revokeGrant(grantId, reason) {
+      return tx.run(async () => {
+        const removed = await repo.revokeByGrantId(grantId);
+        await repo.destroy('Grant', grantId);
+        await audit.record({
+          actor: { type: 'system', id: null, label: 'consent status change' },
+          action: 'oauth.grant.revoked',
+          subject: { type: 'grant', id: grantId },
+          data: { reason, removed },
         });
         return removed;
       });
