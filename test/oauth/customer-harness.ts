@@ -93,7 +93,7 @@ export async function registerPartnerClient(h: OAuthHarness, who = 'acme-payment
       redirect: 'manual',
     });
     const text = await res.text();
-    let json: Record<string, unknown> = {};
+    let json: Record<string, unknown>;
     try {
       json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {
