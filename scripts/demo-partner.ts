@@ -335,9 +335,17 @@ async function customerSteps(ctx: {
   page = await browser.go(`${interaction}/login`, { method: 'POST', form: { _csrf: csrfOf(page.html), email: customer.email, password: customer.password } });
   if (errorOf(page.html)) throw new StepFailed(`sign-in refused: ${errorOf(page.html)}`);
   detail('password', 'accepted');
-  // A code already used within its 30 s step is refused (replay guard): a second run in the same step uses the next one.
-  for (const at of [new Date(), new Date(Date.now() + 30_000)]) {
-    const form = { _csrf: csrfOf(page.html), code: totpCode(customer.totpSecret, at) };
+  // A code whose 30 s step was already used is refused (replay guard): a run soon after another uses the next
+  // step's code (accepted one step early), and a third waits for the step after.
+  const offsets = [0, 30_000, 'wait', 30_000] as const;
+  for (const offset of offsets) {
+    if (offset === 'wait') {
+      const ms = 30_000 - (Date.now() % 30_000) + 1_000;
+      detail('TOTP', `the current codes were used by an earlier run: waiting ${Math.round(ms / 1000)} s for the next one`);
+      await new Promise((r) => setTimeout(r, ms));
+      continue;
+    }
+    const form = { _csrf: csrfOf(page.html), code: totpCode(customer.totpSecret, new Date(Date.now() + offset)) };
     page = await browser.go(`${interaction}/totp`, { method: 'POST', form });
     if (errorOf(page.html) !== 'accounts.totp_invalid') break;
   }

@@ -34,6 +34,17 @@ import { consentOf, createConsentGuard } from './consent/guard.js';
 import { consentApiRouter } from './consent/routes.js';
 import { createConsentService, type ConsentService } from './consent/service.js';
 import { interactionRouter } from './oauth/interactions.js';
+import { createAuditSearch, type AuditSearch } from './audit/search.js';
+import { createEvidenceKeys } from './evidence/keys.js';
+import { evidenceJwksRouter, staffAuditRouter, staffEvidenceRouter } from './evidence/routes.js';
+import { createEvidenceService, type EvidenceService } from './evidence/service.js';
+import { monitorRouter } from './monitor/routes.js';
+import { createMonitor } from './monitor/service.js';
+import type { MonitorService } from './monitor/types.js';
+import { createNotificationsArea, type NotificationsArea } from './notifications/area.js';
+import { notifyConsentRevoked, partnerStatusListener } from './notifications/hooks.js';
+import { webhookKeysRouter, webhooksRouter } from './notifications/routes.js';
+import { createSqliteSoftwareRepository } from './store/sqlite/registration.js';
 import { createOAuthArea, type OAuthArea } from './oauth/area.js';
 import { staffClientsRouter } from './oauth/staff-routes.js';
 import { createDirectory, DIRECTORY_ISSUER, type Directory } from './registration/directory.js';
@@ -67,6 +78,10 @@ export interface Services {
   registration: RegistrationEvaluator;
   banking: BankingService;
   consents: ConsentService;
+  notifications: NotificationsArea;
+  monitor: MonitorService;
+  evidence: EvidenceService;
+  auditSearch: AuditSearch;
 }
 
 export async function createServices(baseConfig: Config, logger: Logger): Promise<Services> {
@@ -132,7 +147,66 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     audience: oauth.issuer,
     ssaMaxAgeDays: config.oauth.ssaMaxAgeDays,
   });
-  return { config, db, tx, audit, eidas, register, accounts, partners, oauth, directory, software, registration, banking, consents };
+  const notifications = await createNotificationsArea({
+    config,
+    db,
+    tx,
+    audit,
+    logger,
+    // Development webhooks may point at a receiver with a dev-PKI certificate.
+    ...(config.env === 'production' ? {} : devRootCa(config.certsDir)),
+  });
+  const notices = { portalUrl: config.publicUrl ?? undefined };
+  partners.onPartnerStatusChange(partnerStatusListener(notifications.service, partners, notices));
+  consents.onStatusChange(async (change) => {
+    await notifyConsentRevoked(notifications.service, change);
+  });
+  const monitor = createMonitor({
+    db,
+    tx,
+    audit,
+    eidas,
+    partners,
+    register,
+    notify: (req) => notifications.service.enqueue(req),
+    source: config.monitor.registerSource,
+    logger,
+  });
+  const evidence = createEvidenceService({
+    db,
+    tx,
+    audit,
+    partners,
+    clients: oauth.service,
+    software: createSqliteSoftwareRepository(db),
+    keys: createEvidenceKeys({ dataDir: config.dataDir }),
+  });
+  const auditSearch = createAuditSearch({ db, audit, selectionFor: (id) => evidence.selectionFor(id) });
+  return {
+    config,
+    db,
+    tx,
+    audit,
+    eidas,
+    register,
+    accounts,
+    partners,
+    oauth,
+    directory,
+    software,
+    registration,
+    banking,
+    consents,
+    notifications,
+    monitor,
+    evidence,
+    auditSearch,
+  };
+}
+
+function devRootCa(certsDir: string): { webhookCa?: Buffer } {
+  const file = path.join(certsDir, 'ca', 'root.pem');
+  return existsSync(file) ? { webhookCa: readFileSync(file) } : {};
 }
 
 export function hasUsers(db: Db): boolean {
@@ -176,6 +250,8 @@ export async function startPortal(
       // oidc-provider reads its own bodies: it goes before the session stack's body parser.
       services.oauth.publicRouter(),
       directoryRouter(services.directory),
+      webhookKeysRouter(services.notifications.keys),
+      evidenceJwksRouter({ evidence: services.evidence }),
       // The session stack (body parser, session, passport, CSRF, locals) runs before every page router.
       stack(session),
       homeRouter(),
@@ -197,8 +273,12 @@ export async function startPortal(
       consentCentreRouter({ consents: services.consents, banking: services.banking }),
       applicantRouter({ partners }),
       softwareRouter({ software: services.software }),
+      webhooksRouter({ notifications: services.notifications.service, partners }),
       staffApplicationsRouter({ partners }),
       staffClientsRouter({ oauth: services.oauth.service, partners }),
+      monitorRouter({ monitor: services.monitor, partners }),
+      staffEvidenceRouter({ evidence: services.evidence }),
+      staffAuditRouter({ search: services.auditSearch }),
     ],
   });
   const consentGuard = createConsentGuard({ consents: services.consents });
@@ -249,6 +329,8 @@ export async function startPortal(
   void prune();
   const pruning = setInterval(prune, 10 * 60_000);
   pruning.unref();
+  if (config.monitor.intervalMs > 0) services.monitor.start(config.monitor.intervalMs);
+  if (config.notifications.intervalMs > 0) services.notifications.worker.start(config.notifications.intervalMs);
   return {
     ...services,
     publicPort,
@@ -257,6 +339,9 @@ export async function startPortal(
     async stop() {
       clearInterval(pruning);
       await Promise.all([close(publicServer), close(mtlsServer)]);
+      await services.monitor.stop();
+      await services.notifications.worker.stop();
+      services.notifications.mailer?.close();
       db.close();
     },
   };

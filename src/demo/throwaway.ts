@@ -82,6 +82,9 @@ export async function startThrowawayPortal(opts: ThrowawayOptions): Promise<Thro
         PKI_RESPONDER_URL: responderUrl,
         ...(opts.hardFailRevocation === false ? {} : { REVOCATION_POLICY: 'hard-fail', REVOCATION_ALLOW_PRIVATE_NETWORKS: 'true' }),
         DEMO_SEED: 'true',
+        // No background passes in a throwaway portal: callers run the monitor and the notifier when they mean to.
+        MONITOR_INTERVAL_MS: '0',
+        NOTIFY_INTERVAL_MS: '0',
         ...opts.env,
       },
       dir,

@@ -20,7 +20,11 @@ const STEPS = [
   /^Step 3: client_credentials token over mutual TLS/m,
   /^Step 4: call the protected API \(GET \/api\/v1\/connection\)/m,
   /^Step 5: the same token over another certificate \(Nordic Insights’ QWAC\)$/m,
-  /^Step 6: clean-up: delete the client \(RFC 7592\)$/m,
+  /^Step 6: create an account-access consent/m,
+  /^Step 7: push the authorization request \(PAR, PKCE S256, the consent as openbanking_intent_id\)$/m,
+  /^Step 8: the customer \(casey@customer\.test\) signs in with password and TOTP and shares one account$/m,
+  /^Step 9: exchange the code for bound tokens, then GET \/api\/v1\/accounts$/m,
+  /^Step 10: clean-up: delete the client \(RFC 7592\)$/m,
 ];
 /** A compact JWS (token or statement): the demo must print none whole. */
 const JWS = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
@@ -54,6 +58,8 @@ function assertAllSteps(run: Run, clientIds: Set<string>): void {
   assert.match(run.out, /status: 200/);
   assert.match(run.out, /answer: 401 invalid_token: the access token is bound to another certificate/);
   assert.match(run.out, /Refused: a stolen token is useless without the certificate it is bound to\./);
+  assert.match(run.out, /permission: Your account balances/);
+  assert.match(run.out, /Only the account the customer chose, only the data the permissions allow\./);
   assert.match(run.out, /All steps passed\./);
   assert.doesNotMatch(run.out, JWS);
   const id = /client_id: (\S+)/.exec(run.out)?.[1];
@@ -64,7 +70,8 @@ function assertAllSteps(run: Run, clientIds: Set<string>): void {
 }
 
 describe('scripts: npm run demo:partner', function () {
-  this.timeout(60_000);
+  // A run may wait up to 30 s for a fresh TOTP step when earlier runs used the current ones.
+  this.timeout(120_000);
 
   it('alone (no PORTAL_URL): starts its own portal, passes every step, and leaves no temporary files', async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'demo-partner-test-'));
