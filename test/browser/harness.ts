@@ -55,6 +55,14 @@ export interface JourneyPortal {
   close(): Promise<void>;
 }
 
+/** Debian's headless Chromium with the flags every journey uses (no sandbox in containers, no GPU, no background traffic). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
 export async function startJourneyPortal(): Promise<JourneyPortal> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async () => {
@@ -67,10 +75,7 @@ export async function startJourneyPortal(): Promise<JourneyPortal> {
     const accounts = parseSeedText(seedText);
     assert.ok(accounts.size >= 4, `the demo seed printed its accounts:\n${seedText}`);
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     cleanups.push(() => browser.close());
     return { portal, responder, baseUrl: `https://localhost:${portal.publicPort}`, certsDir, accounts, browser, close };
   } catch (err) {
@@ -153,4 +158,28 @@ export async function textIfAny(locator: Locator): Promise<string> {
 export async function errorCode(page: Page): Promise<string | null> {
   const code = page.locator('code.error-code');
   return (await code.count()) ? text(code.first()) : null;
+}
+
+/**
+ * Answers every request to `origin` in the browser itself (a partner's redirect URI with no server behind it)
+ * and records the URLs of the documents asked for, in order. Chromium's Fetch domain directly, not `page.route`:
+ * Playwright calls a route handler only for the first URL of a redirect chain, and an OAuth redirect to the
+ * partner is always a hop of one (the form post, then the provider's resume, then the partner).
+ */
+export async function answerOrigin(page: Page, origin: string, html = '<!doctype html><title>Partner app</title><p>Back at the partner.</p>'): Promise<URL[]> {
+  const seen: URL[] = [];
+  const cdp = await page.context().newCDPSession(page);
+  cdp.on('Fetch.requestPaused', (e) => {
+    if (e.resourceType === 'Document') seen.push(new URL(e.request.url));
+    void cdp
+      .send('Fetch.fulfillRequest', {
+        requestId: e.requestId,
+        responseCode: 200,
+        responseHeaders: [{ name: 'Content-Type', value: 'text/html; charset=utf-8' }],
+        body: Buffer.from(html).toString('base64'),
+      })
+      .catch(() => undefined);
+  });
+  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${new URL(origin).origin}/*`, requestStage: 'Request' }] });
+  return seen;
 }
