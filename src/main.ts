@@ -39,10 +39,10 @@ import { createEvidenceKeys } from './evidence/keys.js';
 import { evidenceJwksRouter, staffAuditRouter, staffEvidenceRouter } from './evidence/routes.js';
 import { createEvidenceService, type EvidenceService } from './evidence/service.js';
 import { monitorRouter } from './monitor/routes.js';
-import { createMonitor } from './monitor/service.js';
+import { createMonitor, MONITOR_SOURCE } from './monitor/service.js';
 import type { MonitorService } from './monitor/types.js';
 import { createNotificationsArea, type NotificationsArea } from './notifications/area.js';
-import { notifyConsentRevoked, partnerStatusListener } from './notifications/hooks.js';
+import { notifyApplicationStatusChange, notifyConsentRevoked, partnerStatusListener } from './notifications/hooks.js';
 import { webhookKeysRouter, webhooksRouter } from './notifications/routes.js';
 import { createSqliteSoftwareRepository } from './store/sqlite/registration.js';
 import { createOAuthArea, type OAuthArea } from './oauth/area.js';
@@ -157,7 +157,15 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     ...(config.env === 'production' ? {} : devRootCa(config.certsDir)),
   });
   const notices = { portalUrl: config.publicUrl ?? undefined };
-  partners.onPartnerStatusChange(partnerStatusListener(notifications.service, partners, notices));
+  const statusNotice = partnerStatusListener(notifications.service, partners, notices);
+  partners.onPartnerStatusChange(async (change) => {
+    // The monitor sends its own suspension notice, with the evidence (serial, source, register entry).
+    if (change.actor.type === 'system' && change.actor.label === MONITOR_SOURCE) return;
+    await statusNotice(change);
+  });
+  partners.onApplicationStatusChange(async (change) => {
+    await notifyApplicationStatusChange(notifications.service, change, notices);
+  });
   consents.onStatusChange(async (change) => {
     await notifyConsentRevoked(notifications.service, change);
   });

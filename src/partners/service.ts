@@ -116,6 +116,8 @@ import {
   type PartnerStatusChange,
   type PartnerRolesListener,
   type PartnerStatusListener,
+  type ApplicationStatusChange,
+  type ApplicationStatusListener,
   type PartnerView,
   type RequestedRole,
   type StaffRole,
@@ -183,6 +185,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
   const iso = () => now().toISOString();
 
   const statusListeners = new Set<PartnerStatusListener>();
+  const applicationListeners = new Set<ApplicationStatusListener>();
   const rolesListeners = new Set<PartnerRolesListener>();
   const questionnaires = new Map<string, Questionnaire>();
   function questionnaire(version: string): Questionnaire {
@@ -314,7 +317,26 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       at: opts.at,
     });
     await repo.updateApplication(app.id, { ...opts.patch, state: to, updatedAt: opts.at });
+    const from = app.state;
     app.state = to;
+    if (applicationListeners.size > 0) {
+      const partner = await repo.partnerForApplication(app.id);
+      const profile = opts.patch?.profile ?? app.profile;
+      const change: ApplicationStatusChange = {
+        applicationId: app.id,
+        transitionId: transition.id,
+        from,
+        to,
+        reasonCode: opts.reasonCode ?? null,
+        partnerId: partner?.id ?? null,
+        legalName: profile?.legalName ?? app.fastLane?.legalName ?? null,
+        applicantEmail: app.origin === 'portal' ? app.applicantEmail : null,
+        contacts: profile
+          ? { business: profile.contacts.business.email, technical: profile.contacts.technical.email, security: profile.contacts.security.email }
+          : null,
+      };
+      for (const listener of [...applicationListeners]) await listener(change);
+    }
     return { to, transition };
   }
 
@@ -1266,6 +1288,14 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
       if (typeof organizationIdentifier !== 'string' || organizationIdentifier === '' || organizationIdentifier.length > 200) return null;
       const p = await repo.partnerForOrganization(organizationIdentifier);
       return p ? partnerView(p) : null;
+    },
+
+    onApplicationStatusChange(listener) {
+      const entry: ApplicationStatusListener = (change) => listener(change);
+      applicationListeners.add(entry);
+      return () => {
+        applicationListeners.delete(entry);
+      };
     },
 
     onPartnerStatusChange(listener) {

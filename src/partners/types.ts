@@ -193,6 +193,24 @@ export interface PartnerStatusChange {
 
 export type PartnerStatusListener = (change: PartnerStatusChange) => Promise<void> | void;
 
+/** One step of an application's timeline, for notices to the applicant (see `onApplicationStatusChange`). */
+export interface ApplicationStatusChange {
+  applicationId: string;
+  /** The timeline row's id. */
+  transitionId: string;
+  from: ApplicationState | null;
+  to: ApplicationState;
+  reasonCode: string | null;
+  /** Set once the application has become a partner; null before. */
+  partnerId: string | null;
+  legalName: string | null;
+  /** The applicant's sign-in e-mail; null for a fast-lane application (nobody applied). */
+  applicantEmail: string | null;
+  contacts: { business: string | null; technical: string | null; security: string | null } | null;
+}
+
+export type ApplicationStatusListener = (change: ApplicationStatusChange) => Promise<void> | void;
+
 /** The roles a partner may use were narrowed (a register service code removed); see `onPartnerRolesChange`. */
 export interface PartnerRolesChange {
   partnerId: string;
@@ -414,6 +432,11 @@ export interface PartnersService {
    * one after the other in registration order; no network I/O in them. Returns an unsubscribe function.
    */
   onPartnerStatusChange(listener: PartnerStatusListener): () => void;
+  /**
+   * Called inside the transaction of every application state change, after its timeline row is written
+   * (same rules as onPartnerStatusChange). Returns an unsubscribe function.
+   */
+  onApplicationStatusChange(listener: ApplicationStatusListener): () => void;
   /**
    * System-initiated suspension (a revoked QWAC, a withdrawn authorisation): actor
    * `{type: 'system', id: null, label: source}`, reason code from SUSPENSION_REASONS. Already suspended:
