@@ -11,6 +11,8 @@
  *   grant.active       a customer's token: the grant behind it still exists (a replayed code or a revoked
  *                      consent removes it, and the tokens issued from it stop at once, JWTs included)
  *   token.scope        the token carries every scope the route needs (403 insufficient_scope)
+ *   partner.role       the partner is still allowed the role behind each of those scopes (the monitor narrows
+ *                      roles when the NCA register withdraws a service): 403 insufficient_scope at once
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
@@ -19,7 +21,7 @@ import { Lru } from '../eidas/chain/lru.js';
 import type { PartnersService, PartnerView } from '../partners/types.js';
 import { presentedCertificate } from './client-certificate.js';
 import { SIGNING_ALG, type SigningKeys } from './keys.js';
-import { certificateRefusal } from './provider.js';
+import { certificateRefusal, ROLE_OF_SCOPE } from './provider.js';
 import type { OAuthService } from './service.js';
 import type { ClientSummary } from './types.js';
 
@@ -202,6 +204,19 @@ export function createTokenGuard(deps: GuardDeps) {
         description: `this API needs the scope ${missing.join(' ')}`,
         scope: scopes.join(' '),
         check: 'token.scope',
+      };
+    }
+    const withdrawn = scopes.filter((s) => {
+      const role = ROLE_OF_SCOPE.get(s);
+      return role !== undefined && !partner.allowedRoles.includes(role);
+    });
+    if (withdrawn.length > 0) {
+      return {
+        status: 403,
+        error: 'insufficient_scope',
+        description: `the bank no longer allows ${partner.legalName} the role behind ${withdrawn.join(' ')}`,
+        scope: scopes.join(' '),
+        check: 'partner.role',
       };
     }
     return {

@@ -27,6 +27,8 @@ import { PORTAL_CLIENT_METADATA, ROLE_SCOPES, type PresentedCertificate } from '
 export { errors };
 
 export const API_SCOPES: readonly string[] = Object.values(ROLE_SCOPES);
+/** API scope → the PSD2 role it needs (accounts → AIS, ...). */
+export const ROLE_OF_SCOPE = new Map(Object.entries(ROLE_SCOPES).map(([role, scope]) => [scope as string, role as keyof typeof ROLE_SCOPES]));
 const FAPI_ALGS = ['PS256', 'ES256'];
 /** RFC 4514 name of the attribute tls_client_auth_subject_dn pins (EN 319 412-1 organizationIdentifier). */
 const OI_ATTRIBUTE = '2.5.4.97';
@@ -253,6 +255,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       }
       const refusal = certificateRefusal(presentedCertificate(ctx.req), facts);
       if (refusal) throw refusedClient(`token refused: ${refusal}`);
+      // Roles the bank withdrew since registration (the monitor narrows them on register changes).
+      const withdrawn = [...(token as { scopes?: Set<string> }).scopes ?? []].filter((s) => {
+        const role = ROLE_OF_SCOPE.get(s);
+        return role !== undefined && !partner.allowedRoles.includes(role);
+      });
+      if (withdrawn.length > 0) {
+        throw new errors.InvalidScope(`the bank no longer allows ${partner.legalName} the role behind ${withdrawn.join(' ')}`, withdrawn.join(' '));
+      }
       // A customer's token (authorization_code, refresh_token) carries its consent, which must still be usable.
       const grantId = (token as { grantId?: string }).grantId;
       if (token.kind === 'ClientCredentials' || !grantId) return undefined;
