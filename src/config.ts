@@ -29,6 +29,8 @@ export const ENV_DOC: Record<string, string> = {
   HOST: 'Address the listeners bind to. Default `127.0.0.1` (use `0.0.0.0` to listen on all interfaces).',
   PORT: 'Public HTTPS port (portal pages, health). Default `3443`; `0` picks a free port.',
   MTLS_PORT: 'Mutual-TLS HTTPS port that asks for client certificates. Default `3444`; `0` picks a free port.',
+  OPS_HOST: 'Address the ops listener (`/metrics`, `/livez`, `/readyz`) binds to. Default `127.0.0.1`: not reachable from partners’ or customers’ networks unless changed on purpose.',
+  OPS_PORT: 'Ops listener HTTPS port. Default `3445`, `0` (a free port) when `NODE_ENV=test`.',
   DATA_DIR: 'Where the SQLite database and uploads live. Default `./data`.',
   CERTS_DIR: 'Dev PKI directory, generated on first start in development. Default `./certs/dev`.',
   TLS_CERT_FILE: 'Server certificate chain (PEM). Default in development: the dev PKI server certificate. Required in production.',
@@ -65,6 +67,8 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3443),
   MTLS_PORT: port.default(3444),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  OPS_PORT: port.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   CERTS_DIR: z.string().min(1).default('./certs/dev'),
   TLS_CERT_FILE: z.string().min(1).optional(),
@@ -116,6 +120,8 @@ export interface Config {
   host: string;
   port: number;
   mtlsPort: number;
+  /** The ops listener (src/ops/server.ts): metrics and probes, on loopback by default. */
+  ops: { host: string; port: number };
   dataDir: string;
   certsDir: string;
   tls: { certFile: string; keyFile: string };
@@ -222,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host: e.HOST,
     port: e.PORT,
     mtlsPort: e.MTLS_PORT,
+    ops: { host: e.OPS_HOST, port: e.OPS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 3445) },
     dataDir: abs(e.DATA_DIR),
     certsDir,
     tls: {

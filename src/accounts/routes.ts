@@ -17,6 +17,7 @@ import { LoginExpiredError, LoginFailedError, ThrottledError } from './errors.js
 import { passportFor } from './passport.js';
 import type { AccountsService } from './service.js';
 import type { PasswordCheck, SessionUser, UserKind } from './types.js';
+import { policy } from '../ops/policy.js';
 
 export interface AccountsRouteDeps {
   accounts: AccountsService;
@@ -263,12 +264,12 @@ export function accountsRouter(deps: AccountsRouteDeps): Router {
       error,
     });
 
-  router.get('/signup', (req, res) => {
+  router.get('/signup', policy({ auth: 'none', returns: 'the applicant sign-up form' }), (req, res) => {
     if (req.user) return res.redirect(303, home(req.user.kind));
     renderSignup(res, { email: '', displayName: '' }, {}, null);
   });
 
-  router.post('/signup', async (req, res) => {
+  router.post('/signup', policy({ auth: 'none', returns: 'creates an applicant account; redirect to TOTP enrolment (or the form with its errors)' }), async (req, res) => {
     const form = body(req);
     const values = { email: str(form, 'email'), displayName: str(form, 'displayName') };
     const password = str(form, 'password');
@@ -289,25 +290,25 @@ export function accountsRouter(deps: AccountsRouteDeps): Router {
   });
 
   const enrol = flow.enrolStep('applicant', '/signup/totp');
-  router.get('/signup/totp', enrol.get);
-  router.post('/signup/totp', enrol.post);
+  router.get('/signup/totp', policy({ auth: 'sign-in-step', returns: 'the TOTP enrolment page with its QR code' }), enrol.get);
+  router.post('/signup/totp', policy({ auth: 'sign-in-step', returns: 'confirms TOTP enrolment and signs in; redirect' }), enrol.post);
 
-  router.get('/login', (req, res) => {
+  router.get('/login', policy({ auth: 'none', returns: 'the applicant sign-in form' }), (req, res) => {
     if (req.user?.kind === 'applicant') return res.redirect(303, home('applicant'));
     renderLogin(req, res, null);
   });
-  router.post('/login', flow.passwordStep('applicant', renderLogin));
+  router.post('/login', policy({ auth: 'none', returns: 'checks e-mail and password; redirect to the TOTP step' }), flow.passwordStep('applicant', renderLogin));
 
   const code = flow.codeStep('applicant', '/login/totp');
-  router.get('/login/totp', code.get);
-  router.post('/login/totp', code.post);
+  router.get('/login/totp', policy({ auth: 'sign-in-step', returns: 'the TOTP code form' }), code.get);
+  router.post('/login/totp', policy({ auth: 'sign-in-step', returns: 'checks the TOTP code and signs in; redirect' }), code.post);
 
-  router.post('/logout', (req, res) => flow.logout(req, res, req.user?.kind ?? 'applicant'));
+  router.post('/logout', policy({ auth: 'none', returns: 'ends the session (if any); redirect' }), (req, res) => flow.logout(req, res, req.user?.kind ?? 'applicant'));
 
   const renderPassword = (res: Response, errors: Record<string, string>, error: { code: string; message: string } | null) =>
     res.render('accounts/password', { title: 'Change your password', action: '/account/password', currentLabel: 'Current password', intro: '', errors, error });
-  router.get('/account/password', requireSignedIn, (_req, res) => renderPassword(res, {}, null));
-  router.post('/account/password', requireSignedIn, async (req, res) => {
+  router.get('/account/password', policy({ auth: 'session:any', returns: 'the password change form' }), requireSignedIn, (_req, res) => renderPassword(res, {}, null));
+  router.post('/account/password', policy({ auth: 'session:any', returns: 'changes the password, ends other sessions; redirect' }), requireSignedIn, async (req, res) => {
     const user = req.user!;
     const done = await flow.changePassword(req, res, user.id, (errors, error) => renderPassword(res, errors, error));
     if (!done) return;
@@ -335,19 +336,19 @@ export function staffAuthRouter(deps: AccountsRouteDeps): Router {
       error,
     });
 
-  router.get('/staff/login', (req, res) => {
+  router.get('/staff/login', policy({ auth: 'none', returns: 'the staff sign-in form' }), (req, res) => {
     if (req.user?.kind === 'staff') return res.redirect(303, home('staff'));
     renderLogin(req, res, null);
   });
-  router.post('/staff/login', flow.passwordStep('staff', renderLogin));
+  router.post('/staff/login', policy({ auth: 'none', returns: 'checks e-mail and password; redirect to the TOTP step or enrolment' }), flow.passwordStep('staff', renderLogin));
 
   const code = flow.codeStep('staff', '/staff/login/totp');
-  router.get('/staff/login/totp', code.get);
-  router.post('/staff/login/totp', code.post);
+  router.get('/staff/login/totp', policy({ auth: 'sign-in-step', returns: 'the TOTP code form' }), code.get);
+  router.post('/staff/login/totp', policy({ auth: 'sign-in-step', returns: 'checks the TOTP code and signs in; redirect' }), code.post);
 
   const enrol = flow.enrolStep('staff', '/staff/enrol');
-  router.get('/staff/enrol', enrol.get);
-  router.post('/staff/enrol', enrol.post);
+  router.get('/staff/enrol', policy({ auth: 'sign-in-step', returns: 'the TOTP enrolment page for a new staff member' }), enrol.get);
+  router.post('/staff/enrol', policy({ auth: 'sign-in-step', returns: 'confirms TOTP enrolment; redirect' }), enrol.post);
 
   const renderTempPassword = (res: Response, errors: Record<string, string>, error: { code: string; message: string } | null) =>
     res.render('accounts/password', {
@@ -358,11 +359,11 @@ export function staffAuthRouter(deps: AccountsRouteDeps): Router {
       errors,
       error,
     });
-  router.get('/staff/enrol/password', (req, res) => {
+  router.get('/staff/enrol/password', policy({ auth: 'sign-in-step', returns: 'the form replacing the temporary password' }), (req, res) => {
     if (!flow.pending(req, 'staff', 'password')) return flow.restart(req, res, 'staff');
     renderTempPassword(res, {}, null);
   });
-  router.post('/staff/enrol/password', async (req, res) => {
+  router.post('/staff/enrol/password', policy({ auth: 'sign-in-step', returns: 'sets the password and signs in; redirect' }), async (req, res) => {
     const p = flow.pending(req, 'staff', 'password');
     if (!p) return flow.restart(req, res, 'staff');
     const done = await flow.changePassword(req, res, p.userId, (errors, error) => renderTempPassword(res, errors, error));
@@ -372,7 +373,7 @@ export function staffAuthRouter(deps: AccountsRouteDeps): Router {
     await flow.finish(req, res, user, p.next, done.changedAt);
   });
 
-  router.post('/staff/logout', (req, res) => flow.logout(req, res, 'staff'));
+  router.post('/staff/logout', policy({ auth: 'none', returns: 'ends the staff session (if any); redirect' }), (req, res) => flow.logout(req, res, 'staff'));
   return router;
 }
 
@@ -399,9 +400,9 @@ export function staffAdminRouter(deps: AccountsRouteDeps): Router {
     return id;
   }
 
-  router.get('/staff/admin/staff', async (_req, res) => renderList(res, emptyForm(), null));
+  router.get('/staff/admin/staff', policy({ auth: 'session:staff', roles: ['admin'], returns: 'staff accounts with their roles, and the form to add one' }), async (_req, res) => renderList(res, emptyForm(), null));
 
-  router.post('/staff/admin/staff', async (req, res) => {
+  router.post('/staff/admin/staff', policy({ auth: 'session:staff', roles: ['admin'], returns: 'creates a staff account; its temporary password, shown once' }), async (req, res) => {
     const form = body(req);
     const values = { email: str(form, 'email'), displayName: str(form, 'displayName'), roles: list(form, 'roles') };
     try {
@@ -415,7 +416,7 @@ export function staffAdminRouter(deps: AccountsRouteDeps): Router {
     }
   });
 
-  router.post('/staff/admin/staff/:id/roles', async (req, res) => {
+  router.post('/staff/admin/staff/:id/roles', policy({ auth: 'session:staff', roles: ['admin'], returns: "changes a staff member's roles; redirect" }), async (req, res) => {
     const id = staffId(req);
     try {
       const updated = await accounts.setStaffRoles(id, list(body(req), 'roles') as StaffRole[], actorFrom(req));
@@ -427,7 +428,7 @@ export function staffAdminRouter(deps: AccountsRouteDeps): Router {
     }
   });
 
-  router.post('/staff/admin/staff/:id/disable', async (req, res) => {
+  router.post('/staff/admin/staff/:id/disable', policy({ auth: 'session:staff', roles: ['admin'], returns: 'disables a staff account; redirect' }), async (req, res) => {
     const id = staffId(req);
     try {
       const updated = await accounts.disableStaff(id, actorFrom(req));
@@ -459,24 +460,24 @@ export function customerRouter(deps: AccountsRouteDeps): Router {
       error,
     });
 
-  router.get('/customer', requireCustomer, (_req, res) => res.redirect(303, '/customer/consents'));
+  router.get('/customer', policy({ auth: 'session:customer', returns: 'redirect to the consent centre' }), requireCustomer, (_req, res) => res.redirect(303, '/customer/consents'));
 
-  router.get('/customer/login', (req, res) => {
+  router.get('/customer/login', policy({ auth: 'none', returns: 'the customer sign-in form' }), (req, res) => {
     if (req.user?.kind === 'customer') return res.redirect(303, home('customer'));
     renderLogin(req, res, null);
   });
-  router.post('/customer/login', flow.passwordStep('customer', renderLogin));
+  router.post('/customer/login', policy({ auth: 'none', returns: 'checks e-mail and password; redirect to the TOTP step' }), flow.passwordStep('customer', renderLogin));
 
   const code = flow.codeStep('customer', '/customer/login/totp', 'customer/totp');
-  router.get('/customer/login/totp', code.get);
-  router.post('/customer/login/totp', code.post);
+  router.get('/customer/login/totp', policy({ auth: 'sign-in-step', returns: 'the TOTP code form' }), code.get);
+  router.post('/customer/login/totp', policy({ auth: 'sign-in-step', returns: 'checks the TOTP code and signs in; redirect' }), code.post);
 
-  router.post('/customer/logout', (req, res) => flow.logout(req, res, 'customer'));
+  router.post('/customer/logout', policy({ auth: 'none', returns: 'ends the customer session (if any); redirect' }), (req, res) => flow.logout(req, res, 'customer'));
 
   const renderPassword = (res: Response, errors: Record<string, string>, error: { code: string; message: string } | null) =>
     res.render('customer/password', { errors, error });
-  router.get('/customer/password', requireCustomer, (_req, res) => renderPassword(res, {}, null));
-  router.post('/customer/password', requireCustomer, async (req, res) => {
+  router.get('/customer/password', policy({ auth: 'session:customer', returns: 'the password change form' }), requireCustomer, (_req, res) => renderPassword(res, {}, null));
+  router.post('/customer/password', policy({ auth: 'session:customer', returns: 'changes the password, ends other sessions; redirect' }), requireCustomer, async (req, res) => {
     const user = req.user!;
     const done = await flow.changePassword(req, res, user.id, (errors, error) => renderPassword(res, errors, error));
     if (!done) return;

@@ -63,6 +63,13 @@ export interface AuditService {
   record(input: AuditInput): Promise<AuditEvent>;
   list(filter?: AuditFilter): Promise<AuditEvent[]>;
   verify(): Promise<AuditVerification>;
+  /**
+   * Calls `listener` with each event once `record` has written it: after the commit when the event is its own
+   * transaction, at the end of its savepoint when the caller's transaction is still open (a rollback after that
+   * is rare and not reported). For counters (src/ops/metrics.ts); a listener that throws is ignored. Returns
+   * the unsubscribe function.
+   */
+  onRecorded(listener: (event: AuditEvent) => void): () => void;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -129,6 +136,7 @@ export function fromRow(r: AuditRow): AuditEvent {
 export function createAuditService(deps: { db: Db; tx: Transactor; now?: () => Date }): AuditService {
   const { db, tx } = deps;
   const now = deps.now ?? (() => new Date());
+  const listeners = new Set<(event: AuditEvent) => void>();
   const head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const insert = db.prepare(`INSERT INTO audit_events
     (seq, id, at, actor_type, actor_id, actor_label, action, subject_type, subject_id, data, ip, prev_hash, hash)
@@ -140,7 +148,7 @@ export function createAuditService(deps: { db: Db; tx: Transactor; now?: () => D
       if (!ACTION.test(input.action)) throw new TypeError(`audit: action must be dotted lower-case: ${input.action}`);
       const data = JSON.parse(canonicalJson(redact(input.data ?? {}))) as Record<string, JsonValue>;
       // Reading the head and inserting must be atomic: inside the caller's transaction, or our own.
-      return tx.run(async () => {
+      const recorded = await tx.run(async () => {
         const last = head.get() as { seq: number; hash: string } | undefined;
         const base = {
           seq: (last?.seq ?? 0) + 1,
@@ -171,6 +179,23 @@ export function createAuditService(deps: { db: Db; tx: Transactor; now?: () => D
         });
         return event;
       });
+      for (const listener of listeners) {
+        try {
+          listener(recorded);
+        } catch {
+          // Observers never undo or fail the audited change.
+        }
+      }
+      return recorded;
+    },
+
+    onRecorded(listener) {
+      // A wrapper per call: the same function subscribed twice is two subscriptions, each removed once.
+      const entry = (event: AuditEvent) => listener(event);
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
     },
 
     async list(filter = {}) {

@@ -45,6 +45,7 @@ import {
   transactionScope,
 } from './shape.js';
 import type { BankAccountView } from './types.js';
+import { policy } from '../ops/policy.js';
 
 /** The payment submission's body limit: a UK OB domestic payment is well under 2 KiB. */
 export const PAYMENT_BODY_LIMIT = 16 * 1024;
@@ -111,7 +112,7 @@ function inputError(error: z.ZodError, message: string): InputError {
 
 export function bankingRouter(deps: BankingRouterDeps): Router {
   const router = Router();
-  router.get('/api/v1/connection', deps.requireBoundToken(), (_req, res) => {
+  router.get('/api/v1/connection', policy({ auth: 'mtls+bound-token', returns: 'what the bank sees of the caller: client, organisation, partner status and roles, scope, token format, certificate thumbprint' }), deps.requireBoundToken(), (_req, res) => {
     const t = boundToken(res);
     const partner = t.partner;
     res.set('Cache-Control', 'no-store').json({
@@ -156,6 +157,7 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
 
   router.get(
     '/api/v1/accounts',
+    policy({ auth: 'mtls+bound-token', scopes: ['accounts'], consent: 'account-access: ReadAccountsBasic or ReadAccountsDetail', returns: 'the accounts the customer chose for the consent (UK OB Account; identification with ReadAccountsDetail)' }),
     accountsToken,
     requireConsent({ kind: 'account-access', anyOf: [...ACCOUNT_READ] }),
     step(async (_req, res) => {
@@ -168,6 +170,7 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
 
   router.get(
     '/api/v1/accounts/:accountId',
+    policy({ auth: 'mtls+bound-token', scopes: ['accounts'], consent: 'account-access: ReadAccountsBasic or ReadAccountsDetail', returns: 'one account the consent covers (UK OB Account)' }),
     accountsToken,
     requireConsent({ kind: 'account-access', anyOf: [...ACCOUNT_READ] }),
     step(async (req, res) => {
@@ -180,6 +183,7 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
 
   router.get(
     '/api/v1/accounts/:accountId/balances',
+    policy({ auth: 'mtls+bound-token', scopes: ['accounts'], consent: 'account-access: ReadBalances', returns: "one account's balances (UK OB Balance)" }),
     accountsToken,
     requireConsent({ kind: 'account-access', anyOf: ['ReadBalances'] }),
     step(async (req, res) => {
@@ -192,6 +196,7 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
 
   router.get(
     '/api/v1/accounts/:accountId/transactions',
+    policy({ auth: 'mtls+bound-token', scopes: ['accounts'], consent: 'account-access: ReadTransactionsBasic or ReadTransactionsDetail (credits/debits)', returns: "one account's transactions within the consent's window (UK OB Transaction)" }),
     accountsToken,
     requireConsent({ kind: 'account-access', anyOf: [...TRANSACTION_READ] }),
     step(async (req, res) => {
@@ -235,6 +240,7 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
 
   router.post(
     '/api/v1/domestic-payments',
+    policy({ auth: 'mtls+bound-token', scopes: ['payments'], consent: 'domestic-payment, authorised and unused', returns: 'executes the payment the customer authorised, once per idempotency key (UK OB DomesticPayment)' }),
     paymentsToken,
     // The key and the body first: a replay is answered from them, before the consent (by then consumed) is looked at.
     step(async (req, res, next) => {
@@ -277,6 +283,7 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
 
   router.get(
     '/api/v1/domestic-payments/:paymentId',
+    policy({ auth: 'mtls+bound-token', scopes: ['payments'], returns: "one of the client's payments and its status (UK OB DomesticPayment)" }),
     paymentsToken,
     step(async (req, res) => {
       const payment = await banking.paymentForClient(boundToken(res).clientId, String(req.params.paymentId));

@@ -26,6 +26,7 @@ import {
   type CustomerConsentSummary,
   type CustomerPartnerConsents,
 } from './types.js';
+import { policy } from '../ops/policy.js';
 
 export interface ConsentCentreDeps {
   consents: Pick<ConsentService, 'listForCustomer' | 'detailForCustomer' | 'revocationConsequences' | 'revokeByCustomer' | 'exportForCustomer'>;
@@ -180,7 +181,7 @@ export function consentCentreRouter(deps: ConsentCentreDeps): Router {
     });
   }
 
-  router.get('/customer/consents', requireCustomer, async (req, res) => {
+  router.get('/customer/consents', policy({ auth: 'session:customer', returns: "the customer's active and past consents per partner" }), requireCustomer, async (req, res) => {
     const [groups, labels] = await Promise.all([consents.listForCustomer(me(req)), accountLabels(deps, me(req))]);
     res.render('customer/consents/list', {
       title: 'Your consents',
@@ -192,7 +193,7 @@ export function consentCentreRouter(deps: ConsentCentreDeps): Router {
     });
   });
 
-  router.get('/customer/consents/export.json', requireCustomer, async (req, res) => {
+  router.get('/customer/consents/export.json', policy({ auth: 'session:customer', returns: "the customer's consents, history and receipts as a JSON download (GDPR)" }), requireCustomer, async (req, res) => {
     const data = await consents.exportForCustomer(me(req));
     res
       .status(200)
@@ -202,15 +203,15 @@ export function consentCentreRouter(deps: ConsentCentreDeps): Router {
       .send(`${JSON.stringify(data, null, 2)}\n`);
   });
 
-  router.get('/customer/consents/:id', requireCustomer, async (req, res) => {
+  router.get('/customer/consents/:id', policy({ auth: 'session:customer', returns: "one consent: permissions, accounts (masked IBANs), history, the partner's calls" }), requireCustomer, async (req, res) => {
     await renderDetail(req, res, idParam(req));
   });
 
-  router.get('/customer/consents/:id/revoke', requireCustomer, async (req, res) => {
+  router.get('/customer/consents/:id/revoke', policy({ auth: 'session:customer', returns: 'the withdrawal page with its consequences' }), requireCustomer, async (req, res) => {
     await renderRevoke(req, res, idParam(req));
   });
 
-  router.post('/customer/consents/:id/revoke', requireCustomer, async (req, res) => {
+  router.post('/customer/consents/:id/revoke', policy({ auth: 'session:customer', returns: 'withdraws the consent (its grant and tokens end); redirect' }), requireCustomer, async (req, res) => {
     const id = idParam(req);
     try {
       await consents.revokeByCustomer(id, me(req), 'withdrawn by the customer in the consent centre');

@@ -21,6 +21,7 @@ import { ConsentRequestError, consentNotFound, deleteNotSupported, idempotencyKe
 import { IBAN_SCHEME } from './requests.js';
 import { IDEMPOTENCY_KEY, type ConsentService } from './service.js';
 import { API_STATUS, type ConsentClient, type ConsentKind, type ConsentView } from './types.js';
+import { policy } from '../ops/policy.js';
 
 /** A consent request is well under 2 KiB; 16 KiB leaves room and bounds what a hostile client can send. */
 export const CONSENT_BODY_LIMIT = 16 * 1024;
@@ -131,6 +132,7 @@ export function consentApiRouter(deps: ConsentApiDeps): Router {
 
     router.post(
       base,
+      policy({ auth: 'mtls+bound-token', scopes: [SCOPE[kind]], consent: 'none: a client_credentials token', returns: `creates a ${kind} consent awaiting the customer (UK OB consent resource)` }),
       token,
       step(async (req, res) => {
         const client = clientOf(res);
@@ -145,6 +147,7 @@ export function consentApiRouter(deps: ConsentApiDeps): Router {
 
     router.get(
       `${base}/:consentId`,
+      policy({ auth: 'mtls+bound-token', scopes: [SCOPE[kind]], consent: 'none: a client_credentials token', returns: `one of the client's ${kind} consents with its status` }),
       token,
       step(async (req, res) => {
         const consent = await consents.getForClient(clientOf(res), String(req.params.consentId));
@@ -156,6 +159,7 @@ export function consentApiRouter(deps: ConsentApiDeps): Router {
 
     router.delete(
       `${base}/:consentId`,
+      policy({ auth: 'mtls+bound-token', scopes: [SCOPE[kind]], consent: 'none: a client_credentials token', returns: kind === 'account-access' ? 'nothing: revokes the consent (its grant and tokens end)' : 'nothing: 405, a payment consent cannot be deleted (UK OB)' }),
       token,
       step(async (req, res) => {
         const client = clientOf(res);

@@ -7,10 +7,11 @@ import { Router } from 'express';
 import { AppError } from '../errors.js';
 import { presentedCertificates, toPemBundle } from '../http/middleware/client-cert.js';
 import type { EidasService } from './service.js';
+import { policy } from '../ops/policy.js';
 
 export function mtlsCertificateRouter(eidas: EidasService): Router {
   const router = Router();
-  router.get('/mtls/certificate', async (req, res) => {
+  router.get('/mtls/certificate', policy({ auth: 'none', binding: 'none: reads the client certificate of the TLS handshake', returns: 'the eIDAS validation report of the presented client certificate, as a QWAC; grants nothing' }), async (req, res) => {
     const ders = presentedCertificates(req);
     if (ders.length === 0) {
       throw new AppError('certificate.missing', 401, 'No client certificate was presented in the TLS handshake.');

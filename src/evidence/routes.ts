@@ -15,11 +15,12 @@ import { actorFrom, requireStaff } from '../http/middleware/auth.js';
 import { noStore, param } from '../partners/routes.js';
 import { formatBytes, formatDate } from '../partners/view-models.js';
 import type { EvidenceService } from './service.js';
+import { policy } from '../ops/policy.js';
 
 /** `GET /evidence/jwks.json`: public keys only, cacheable like the directory's. */
 export function evidenceJwksRouter(deps: { evidence: Pick<EvidenceService, 'publicJwks'> }): Router {
   const router = Router();
-  router.get('/evidence/jwks.json', async (_req, res) => {
+  router.get('/evidence/jwks.json', policy({ auth: 'none', returns: 'the public keys that verify evidence packs (JWK Set)' }), async (_req, res) => {
     const jwks = await deps.evidence.publicJwks();
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Content-Type', 'application/jwk-set+json');
@@ -32,7 +33,7 @@ export function staffEvidenceRouter(deps: { evidence: Pick<EvidenceService, 'ove
   const router = Router();
   const staffOnly = requireStaff();
 
-  router.get('/staff/partners/:id/evidence', staffOnly, noStore, async (req, res) => {
+  router.get('/staff/partners/:id/evidence', policy({ auth: 'session:staff', returns: "what a partner's evidence pack holds, and earlier exports" }), staffOnly, noStore, async (req, res) => {
     const o = await deps.evidence.overview(actorFrom(req), param(req, 'id'));
     res.render('staff/evidence', {
       title: `Evidence pack: ${o.partner.legalName}`,
@@ -58,7 +59,7 @@ export function staffEvidenceRouter(deps: { evidence: Pick<EvidenceService, 'ove
     });
   });
 
-  router.post('/staff/partners/:id/evidence/pack', staffOnly, async (req, res) => {
+  router.post('/staff/partners/:id/evidence/pack', policy({ auth: 'session:staff', returns: "a freshly signed evidence pack of the partner (JSON download; audited)" }), staffOnly, async (req, res) => {
     const staff = actorFrom(req);
     const pack = await deps.evidence.exportPack({ kind: 'staff', staff }, param(req, 'id'), { ip: req.ip ?? null });
     res.attachment(pack.fileName);
@@ -108,7 +109,7 @@ function formValues(raw: Record<string, unknown>): Record<string, string> {
 
 export function staffAuditRouter(deps: { search: AuditSearch }): Router {
   const router = Router();
-  router.get('/staff/audit', requireStaff(), noStore, async (req: Request, res: Response) => {
+  router.get('/staff/audit', policy({ auth: 'session:staff', returns: 'audit log search: events with their hash-chain fields (HTML or JSON)' }), requireStaff(), noStore, async (req: Request, res: Response) => {
     const raw = (req.query ?? {}) as Record<string, unknown>;
     let page;
     try {

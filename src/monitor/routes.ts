@@ -15,6 +15,7 @@ import { body, fieldErrors, inputErrorFrom, noStore, param } from '../partners/r
 import type { PartnersService } from '../partners/types.js';
 import type { MonitorService } from './types.js';
 import { monitorPage } from './view-models.js';
+import { policy } from '../ops/policy.js';
 
 const TEXT_MAX = 2000;
 const textSchema = z.object({
@@ -56,12 +57,12 @@ export function monitorRouter(deps: { monitor: MonitorService; partners: Pick<Pa
     });
   };
 
-  router.get('/staff/monitor', async (req, res) => {
+  router.get('/staff/monitor', policy({ auth: 'session:staff', roles: ['reviewer', 'approver', 'admin'], returns: "the monitor's runs, actions, open alerts, tasks and reinstatement proposals" }), async (req, res) => {
     await render(req, res);
   });
 
   function post(path: string, name: FormName, act: (actor: ReturnType<typeof actorFrom>, id: string, text: string) => Promise<unknown>, anchor: (id: string) => string) {
-    router.post(path, async (req, res) => {
+    router.post(path, policy({ auth: 'session:staff', roles: ['reviewer', 'approver', 'admin'], returns: `${name}: ${FORMS[name].flash.replace(/\.$/, '')}; redirect (four eyes checked by the service)` }), async (req, res) => {
       const id = param(req, 'id');
       try {
         const parsed = textSchema.safeParse(body(req));

@@ -17,13 +17,14 @@ import { fieldAnchor, formatDate, partnerBadge, stateBadge } from '../partners/v
 import type { WebhookKeys } from './keys.js';
 import { NOTIFICATION_LIMITS, WEBHOOK_FIELDS, type NotificationsService } from './service.js';
 import type { DeliveryStatus, DeliveryView } from './types.js';
+import { policy } from '../ops/policy.js';
 
 export const WEBHOOK_JWKS_PATH = '/notifications/jwks.json';
 
 /** `GET /notifications/jwks.json`: the public keys that verify `X-Portal-Signature` (public listener). */
 export function webhookKeysRouter(keys: Pick<WebhookKeys, 'publicJwks'>): Router {
   const router = Router();
-  router.get(WEBHOOK_JWKS_PATH, (_req, res) => {
+  router.get(WEBHOOK_JWKS_PATH, policy({ auth: 'none', returns: 'the public keys that verify webhook signatures (JWK Set)' }), (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Content-Type', 'application/jwk-set+json');
     // A Buffer, so that Express adds no charset parameter to the JWK Set media type.
@@ -104,11 +105,11 @@ export function webhooksRouter(deps: {
     });
   };
 
-  router.get('/applications/:id/webhooks', async (req, res) => {
+  router.get('/applications/:id/webhooks', policy({ auth: 'session:applicant', returns: "the partner's webhook endpoints and their delivery history" }), async (req, res) => {
     await render(req, res, param(req, 'id'));
   });
 
-  router.post('/applications/:id/webhooks', async (req, res) => {
+  router.post('/applications/:id/webhooks', policy({ auth: 'session:applicant', returns: 'registers a webhook URL; redirect (or the form with its errors)' }), async (req, res) => {
     const id = param(req, 'id');
     const raw = body(req).url;
     const form = { url: typeof raw === 'string' ? raw : '' };
@@ -130,7 +131,7 @@ export function webhooksRouter(deps: {
     }
   });
 
-  router.post('/applications/:id/webhooks/:endpointId/remove', async (req, res) => {
+  router.post('/applications/:id/webhooks/:endpointId/remove', policy({ auth: 'session:applicant', returns: 'removes a webhook endpoint; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     const view = await partners.getForApplicant(actorFrom(req), id);
     try {

@@ -24,12 +24,15 @@ import { loadSigningKeys, type SigningKeys } from './keys.js';
 import { createProvider, type ConsentPort, type CustomerPort } from './provider.js';
 import { createRegistrationGate } from './registration.js';
 import type { OAuthRepository } from './repository.js';
+import { policy, providerMount } from '../ops/policy.js';
 import { createOAuthService, type OAuthService } from './service.js';
 
 export const OAUTH_MOUNT = '/oauth';
 
 /** Public-listener paths under the mount; everything else is a mutual-TLS endpoint. */
 const PUBLIC_PATHS = [/^\/\.well-known\/openid-configuration$/, /^\/jwks$/, /^\/auth(\/.*)?$/, /^\/session\/end(\/.*)?$/];
+/** The same, as oidc-provider endpoints (for the API inventory, src/ops/provider-endpoints.ts). */
+const PUBLIC_ENDPOINTS = ['discovery', 'jwks', 'authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success'];
 
 export interface OAuthAreaDeps {
   db: Db;
@@ -176,7 +179,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     publicRouter() {
       const router = Router();
       router.use(OAUTH_MOUNT, hostGuard(deps.externalUrls?.publicUrl));
-      router.use(OAUTH_MOUNT, (req, res, next) => {
+      router.use(OAUTH_MOUNT, providerMount({ endpoints: PUBLIC_ENDPOINTS }), (req, res, next) => {
         if (PUBLIC_PATHS.some((re) => re.test(req.path))) {
           toProvider(req, res, next);
           return;
@@ -200,9 +203,21 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
       const router = Router();
       router.use(OAUTH_MOUNT, hostGuard(deps.externalUrls?.mtlsUrl));
       router.use(certificates.middleware);
-      router.post(`${OAUTH_MOUNT}/register`, gate.create);
-      router.all(`${OAUTH_MOUNT}/register/:clientId`, gate.manage);
-      router.use(OAUTH_MOUNT, toProvider);
+      router.post(
+        `${OAUTH_MOUNT}/register`,
+        policy({ auth: 'mtls+software-statement', returns: 'the registered client metadata and a registration access token (RFC 7591), after the portal checks' }),
+        gate.create,
+      );
+      router.all(
+        `${OAUTH_MOUNT}/register/:clientId`,
+        policy({
+          auth: 'registration-access-token',
+          methods: ['GET', 'PUT', 'DELETE'],
+          returns: 'RFC 7592: the client metadata (GET), updated through the portal checks (PUT), or the client removed (DELETE)',
+        }),
+        gate.manage,
+      );
+      router.use(OAUTH_MOUNT, providerMount({ endpoints: 'all' }), toProvider);
       return router;
     },
   };

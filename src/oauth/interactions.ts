@@ -27,6 +27,7 @@ import { AppError } from '../errors.js';
 import type { PartnersService } from '../partners/types.js';
 import { CONSENT_SCOPE, INTENT_CLAIM, intentIdFromClaims, SCA_ACR } from './provider.js';
 import type { OAuthService } from './service.js';
+import { policy } from '../ops/policy.js';
 
 /** How long an authenticated customer has to decide. */
 const DECIDE_MS = 10 * 60_000;
@@ -220,6 +221,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.get(
     '/oauth/interaction/:uid',
+    policy({ auth: 'interaction', returns: "the customer's sign-in, TOTP or consent page (the partner's vetted name, permissions, accounts)" }),
     handle(async (req, res) => {
       const ctx = await load(req, res);
       if ('finished' in ctx) return;
@@ -232,6 +234,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.post(
     '/oauth/interaction/:uid/login',
+    policy({ auth: 'interaction', returns: "checks the customer's password; redirect to the TOTP step" }),
     handle(async (req, res) => {
       const ctx = await load(req, res);
       if ('finished' in ctx) return;
@@ -252,6 +255,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.post(
     '/oauth/interaction/:uid/totp',
+    policy({ auth: 'interaction', returns: "checks the customer's TOTP code; redirect to the consent page" }),
     handle(async (req, res) => {
       const ctx = await load(req, res);
       if ('finished' in ctx) return;
@@ -272,6 +276,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.post(
     '/oauth/interaction/:uid/decision',
+    policy({ auth: 'interaction', returns: "records the customer's decision on the consent; redirect to the client (code or access_denied)" }),
     handle(async (req, res) => {
       const ctx = await load(req, res);
       if ('finished' in ctx) return;

@@ -7,10 +7,11 @@ import { requireStaff } from '../http/middleware/auth.js';
 import { NotFoundError } from '../errors.js';
 import type { PartnersService } from '../partners/types.js';
 import type { OAuthService } from './service.js';
+import { policy } from '../ops/policy.js';
 
 export function staffClientsRouter(deps: { oauth: Pick<OAuthService, 'clientsOfPartner'>; partners: Pick<PartnersService, 'getPartner'> }): Router {
   const router = Router();
-  router.get('/staff/partners/:id/clients', requireStaff('reviewer', 'approver', 'admin'), async (req, res) => {
+  router.get('/staff/partners/:id/clients', policy({ auth: 'session:staff', roles: ['reviewer', 'approver', 'admin'], returns: "a partner's OAuth clients: software, authentication, scopes, redirect URIs, pinned CA keys" }), requireStaff('reviewer', 'approver', 'admin'), async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const partner = await deps.partners.getPartner(String(req.params.id ?? ''));
     if (!partner) throw new NotFoundError('No such partner.');

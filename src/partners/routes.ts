@@ -34,6 +34,7 @@ import {
   registerView,
   reportView,
 } from './view-models.js';
+import { policy } from '../ops/policy.js';
 
 // --- shared edge helpers (also used by the staff pages) -------------------------------------------
 
@@ -207,13 +208,13 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
   const load = (req: Request, id: string) => partners.getForApplicant(actorFrom(req), id);
 
   // --- list and start ---
-  router.get('/applications', async (req, res) => {
+  router.get('/applications', policy({ auth: 'session:applicant', returns: "the applicant's applications" }), async (req, res) => {
     const actor = actorFrom(req);
     const items = await partners.listForApplicant(actor.id);
     res.render('applications/list', { title: 'Your applications', rows: listRows(items, 'applicant') });
   });
 
-  router.post('/applications', async (req, res) => {
+  router.post('/applications', policy({ auth: 'session:applicant', returns: 'starts an application; redirect' }), async (req, res) => {
     const view = await partners.createApplication(actorFrom(req));
     setFlash(req, 'ok', 'Application started. Begin with your organisation profile.');
     res.redirect(303, `/applications/${view.id}/profile`);
@@ -237,7 +238,7 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     });
   };
 
-  router.get('/applications/:id', async (req, res) => {
+  router.get('/applications/:id', policy({ auth: 'session:applicant', returns: 'one application: state, timeline, change requests, what is missing' }), async (req, res) => {
     renderOverview(res, await load(req, param(req, 'id')));
   });
 
@@ -257,12 +258,12 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     });
   };
 
-  router.get('/applications/:id/profile', async (req, res) => {
+  router.get('/applications/:id/profile', policy({ auth: 'session:applicant', returns: 'the organisation profile form' }), async (req, res) => {
     const view = await load(req, param(req, 'id'));
     renderProfile(res, view, profileFormFrom(view.profile), {});
   });
 
-  router.post('/applications/:id/profile', async (req, res) => {
+  router.post('/applications/:id/profile', policy({ auth: 'session:applicant', returns: 'saves the organisation profile; redirect (or the form with its errors)' }), async (req, res) => {
     const id = param(req, 'id');
     const actor = actorFrom(req);
     const raw = body(req);
@@ -295,11 +296,11 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     });
   };
 
-  router.get('/applications/:id/certificates', async (req, res) => {
+  router.get('/applications/:id/certificates', policy({ auth: 'session:applicant', returns: 'the uploaded QWAC and QSealC with their certificate reports' }), async (req, res) => {
     renderCertificates(res, await load(req, param(req, 'id')), null);
   });
 
-  router.post('/applications/:id/certificates/:kind', singleUpload(CERTIFICATE_MAX_BYTES), requireCsrf, async (req, res) => {
+  router.post('/applications/:id/certificates/:kind', policy({ auth: 'session:applicant', returns: 'stores and validates an uploaded certificate; redirect to its report' }), singleUpload(CERTIFICATE_MAX_BYTES), requireCsrf, async (req, res) => {
     const id = param(req, 'id');
     const kind = z.enum(CERT_KINDS).safeParse(req.params.kind);
     if (!kind.success) throw new NotFoundError();
@@ -345,11 +346,11 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     });
   };
 
-  router.get('/applications/:id/questionnaire', async (req, res) => {
+  router.get('/applications/:id/questionnaire', policy({ auth: 'session:applicant', returns: 'the security questionnaire with the answers and evidence so far' }), async (req, res) => {
     renderQuestionnaire(res, await load(req, param(req, 'id')), {});
   });
 
-  router.post('/applications/:id/questionnaire', async (req, res) => {
+  router.post('/applications/:id/questionnaire', policy({ auth: 'session:applicant', returns: 'saves questionnaire answers; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     const form = { ...body(req) };
     delete form._csrf;
@@ -362,7 +363,7 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     res.redirect(303, `/applications/${id}/questionnaire`);
   });
 
-  router.post('/applications/:id/evidence/:questionId', singleUpload(EVIDENCE_MAX_BYTES), requireCsrf, async (req, res) => {
+  router.post('/applications/:id/evidence/:questionId', policy({ auth: 'session:applicant', returns: 'stores an evidence file for a question; redirect' }), singleUpload(EVIDENCE_MAX_BYTES), requireCsrf, async (req, res) => {
     const id = param(req, 'id');
     const questionId = param(req, 'questionId');
     const actor = actorFrom(req);
@@ -383,20 +384,20 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     res.redirect(303, `/applications/${id}/questionnaire#q-${questionId}`);
   });
 
-  router.post('/applications/:id/evidence/:evidenceId/delete', async (req, res) => {
+  router.post('/applications/:id/evidence/:evidenceId/delete', policy({ auth: 'session:applicant', returns: 'removes an evidence file; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     await partners.removeEvidence(actorFrom(req), id, param(req, 'evidenceId'));
     setFlash(req, 'ok', 'Evidence removed.');
     res.redirect(303, `/applications/${id}/questionnaire`);
   });
 
-  router.get('/applications/:id/evidence/:evidenceId', async (req, res) => {
+  router.get('/applications/:id/evidence/:evidenceId', policy({ auth: 'session:applicant', returns: 'an evidence file the applicant uploaded (download)' }), async (req, res) => {
     const file = await partners.evidenceFile(actorFrom(req), param(req, 'id'), param(req, 'evidenceId'));
     await sendEvidence(res, file);
   });
 
   // --- submit, change requests, resubmit, withdraw ---
-  router.post('/applications/:id/submit', async (req, res) => {
+  router.post('/applications/:id/submit', policy({ auth: 'session:applicant', returns: 'submits the application for vetting; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     try {
       const view = await partners.submit(actorFrom(req), id);
@@ -413,7 +414,7 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     response: z.string({ error: 'Write your answer.' }).trim().min(1, 'Write your answer.').max(4000, 'At most 4000 characters.'),
   });
 
-  router.post('/applications/:id/changes/:itemId', async (req, res) => {
+  router.post('/applications/:id/changes/:itemId', policy({ auth: 'session:applicant', returns: 'answers a change request item; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     const itemId = param(req, 'itemId');
     const parsed = responseSchema.safeParse(body(req));
@@ -434,7 +435,7 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     res.redirect(303, `/applications/${id}#change-${itemId}`);
   });
 
-  router.post('/applications/:id/resubmit', async (req, res) => {
+  router.post('/applications/:id/resubmit', policy({ auth: 'session:applicant', returns: 'resubmits after change requests; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     try {
       await partners.resubmit(actorFrom(req), id);
@@ -457,11 +458,11 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     });
   };
 
-  router.get('/applications/:id/withdraw', async (req, res) => {
+  router.get('/applications/:id/withdraw', policy({ auth: 'session:applicant', returns: 'the withdrawal confirmation page' }), async (req, res) => {
     renderWithdraw(res, await load(req, param(req, 'id')), { reason: '' }, {});
   });
 
-  router.post('/applications/:id/withdraw', async (req, res) => {
+  router.post('/applications/:id/withdraw', policy({ auth: 'session:applicant', returns: 'withdraws the application; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     const parsed = z.object({ reason: optionalText(2000) }).safeParse(body(req));
     try {

@@ -36,6 +36,7 @@ import {
   targetOptions,
   trackText,
 } from './view-models.js';
+import { policy } from '../ops/policy.js';
 
 /** Rows of the request-changes form and of remediation items on approve-with-conditions. */
 export const CHANGE_ROWS = 10;
@@ -191,10 +192,11 @@ export function staffApplicationsRouter(deps: { partners: PartnersService }): Ro
   const { partners } = deps;
   const router = Router();
   const staffOnly = requireStaff('reviewer', 'approver', 'admin');
+  const STAFF_PAGE_ROLES = ['reviewer', 'approver', 'admin'];
   router.use(['/staff/applications', '/staff/partners'], staffOnly, noStore);
 
   // --- queue ---
-  router.get('/staff/applications', async (req, res) => {
+  router.get('/staff/applications', policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: 'the review queue with filters' }), async (req, res) => {
     const query = req.query as Record<string, unknown>;
     const parsed = queueQuerySchema.safeParse(query);
     const values: Record<string, string> = {};
@@ -246,16 +248,16 @@ export function staffApplicationsRouter(deps: { partners: PartnersService }): Ro
     });
   };
 
-  router.get('/staff/applications/:id', async (req, res) => {
+  router.get('/staff/applications/:id', policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: 'one application for review: profile, certificates, answers, score, decisions' }), async (req, res) => {
     renderApplication(req, res, await partners.getForStaff(actorFrom(req), param(req, 'id')));
   });
 
-  router.get('/staff/applications/:id/evidence/:evidenceId', async (req, res) => {
+  router.get('/staff/applications/:id/evidence/:evidenceId', policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: 'an evidence file of the application (download)' }), async (req, res) => {
     const file = await partners.evidenceFile(actorFrom(req), param(req, 'id'), param(req, 'evidenceId'));
     await sendEvidence(res, file);
   });
 
-  router.post('/staff/applications/:id/evidence/:evidenceId/verify', async (req, res) => {
+  router.post('/staff/applications/:id/evidence/:evidenceId/verify', policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: 'marks evidence as checked and rescores; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     const evidenceId = param(req, 'evidenceId');
     await partners.verifyEvidence(actorFrom(req), id, evidenceId);
@@ -270,7 +272,7 @@ export function staffApplicationsRouter(deps: { partners: PartnersService }): Ro
     act: (actor: ReturnType<typeof actorFrom>, id: string, input: z.output<S>) => Promise<ApplicationView>,
     flash: (view: ApplicationView) => string,
   ) {
-    router.post(`/staff/applications/:id/${name}`, async (req, res) => {
+    router.post(`/staff/applications/:id/${name}`, policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: `the ${name} decision on an application; redirect (the service checks the officer's role)` }), async (req, res) => {
       const id = param(req, 'id');
       const actor = actorFrom(req);
       let view: ApplicationView;
@@ -318,7 +320,7 @@ export function staffApplicationsRouter(deps: { partners: PartnersService }): Ro
     });
   };
 
-  router.get('/staff/partners', async (req, res) => {
+  router.get('/staff/partners', policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: 'partners with status, roles and actions' }), async (req, res) => {
     await renderPartners(req, res);
   });
 
@@ -328,7 +330,7 @@ export function staffApplicationsRouter(deps: { partners: PartnersService }): Ro
     act: (actor: ReturnType<typeof actorFrom>, id: string, input: z.output<S>) => Promise<unknown>,
     flash: string,
   ) {
-    router.post(`/staff/partners/:id/${name}`, async (req, res) => {
+    router.post(`/staff/partners/:id/${name}`, policy({ auth: 'session:staff', roles: STAFF_PAGE_ROLES, returns: `${name}s a partner; redirect (approvers only, checked by the service)` }), async (req, res) => {
       const id = param(req, 'id');
       try {
         const parsed = schema.safeParse(body(req));

@@ -15,11 +15,12 @@ import { body, fieldErrors, noStore, param } from '../partners/routes.js';
 import { fieldAnchor, formatDate, partnerBadge, stateBadge } from '../partners/view-models.js';
 import type { Directory } from './directory.js';
 import { SOFTWARE_FIELDS, SOFTWARE_LIMITS, STATEMENT_ROLES, type SoftwareOverview, type SoftwareService } from './software.js';
+import { policy } from '../ops/policy.js';
 
 /** `GET /directory/jwks.json`: the public keys that verify this portal's software statements. */
 export function directoryRouter(directory: Pick<Directory, 'publicJwks'>): Router {
   const router = Router();
-  router.get('/directory/jwks.json', (_req, res) => {
+  router.get('/directory/jwks.json', policy({ auth: 'none', returns: "the directory's public keys that verify software statements (JWK Set)" }), (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.setHeader('Content-Type', 'application/jwk-set+json');
     // A Buffer, so that Express adds no charset parameter to the JWK Set media type.
@@ -110,11 +111,11 @@ export function softwareRouter(deps: { software: SoftwareService; directoryJwksP
     });
   };
 
-  router.get('/applications/:id/software', async (req, res) => {
+  router.get('/applications/:id/software', policy({ auth: 'session:applicant', returns: "the applicant's software products and statements page" }), async (req, res) => {
     await render(req, res, param(req, 'id'));
   });
 
-  router.post('/applications/:id/software', async (req, res) => {
+  router.post('/applications/:id/software', policy({ auth: 'session:applicant', returns: 'declares a software product; redirect (or the form with its errors)' }), async (req, res) => {
     const id = param(req, 'id');
     const form = formFrom(body(req));
     try {
@@ -134,7 +135,7 @@ export function softwareRouter(deps: { software: SoftwareService; directoryJwksP
     }
   });
 
-  router.get('/applications/:id/software/:softwareId/statement.jwt', async (req, res) => {
+  router.get('/applications/:id/software/:softwareId/statement.jwt', policy({ auth: 'session:applicant', returns: 'a signed software statement (application/jwt download)' }), async (req, res) => {
     const { jwt, fileName } = await software.statement(actorFrom(req), param(req, 'id'), param(req, 'softwareId'));
     res.attachment(fileName);
     // After attachment(), which guesses a type from the name.
@@ -144,7 +145,7 @@ export function softwareRouter(deps: { software: SoftwareService; directoryJwksP
     res.send(Buffer.from(jwt, 'ascii'));
   });
 
-  router.post('/applications/:id/software/:softwareId/revoke', async (req, res) => {
+  router.post('/applications/:id/software/:softwareId/revoke', policy({ auth: 'session:applicant', returns: 'revokes a software product; redirect' }), async (req, res) => {
     const id = param(req, 'id');
     try {
       const p = await software.revoke(actorFrom(req), id, param(req, 'softwareId'));
