@@ -205,7 +205,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
       router.use(certificates.middleware);
       router.post(
         `${OAUTH_MOUNT}/register`,
-        policy({ auth: 'mtls+software-statement', returns: 'the registered client metadata and a registration access token (RFC 7591), after the portal checks' }),
+        policy({ auth: 'mtls+qwac', returns: 'the registered client metadata and a registration access token (RFC 7591), after the portal checks (software statement or fast lane)' }),
         gate.create,
       );
       router.all(

@@ -25,8 +25,11 @@ export const AUTHENTICATIONS = [
   'mtls+bound-token',
   /** OAuth client authentication by the client's certificate (RFC 8705 §2, tls_client_auth). */
   'mtls-client-auth',
-  /** Dynamic client registration: the partner's QWAC over mutual TLS and a signed software statement (RFC 7591). */
-  'mtls+software-statement',
+  /**
+   * Dynamic client registration (RFC 7591): a valid QWAC over mutual TLS, with a software statement signed by the
+   * portal's directory, or without one for a PSD2-authorised organisation (the regulated fast lane, docs/oauth.md).
+   */
+  'mtls+qwac',
   /** RFC 7592 client management: the registration access token, over mutual TLS with the client's certificate. */
   'registration-access-token',
 ] as const;

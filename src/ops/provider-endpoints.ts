@@ -77,7 +77,7 @@ export const PROVIDER_POLICIES: Readonly<Record<string, PolicyDeclaration>> = {
   introspection: { auth: 'mtls-client-auth', returns: "whether one of the client's own tokens is active, with its claims (RFC 7662)" },
   revocation: { auth: 'mtls-client-auth', returns: "nothing: revokes one of the client's own tokens (RFC 7009)" },
   registration: {
-    auth: 'mtls+software-statement',
+    auth: 'mtls+qwac',
     returns: 'the registered client metadata and a registration access token (RFC 7591)',
   },
   client: { auth: 'registration-access-token', returns: "the client's registered metadata (RFC 7592)" },

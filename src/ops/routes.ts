@@ -33,7 +33,7 @@ const AUTH_TEXT: Record<string, string> = {
   interaction: 'OAuth interaction (customer signs in on the page)',
   'mtls+bound-token': 'certificate-bound access token over mutual TLS',
   'mtls-client-auth': 'client authentication by QWAC (tls_client_auth)',
-  'mtls+software-statement': 'QWAC over mutual TLS + signed software statement',
+  'mtls+qwac': 'QWAC over mutual TLS, with a software statement (or the regulated fast lane)',
   'registration-access-token': 'registration access token over mutual TLS',
 };
 
