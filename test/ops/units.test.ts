@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import express, { Router } from 'express';
+import { createAuditService, type AuditEvent } from '../../src/audit/service.js';
 import { anomalyFlags, ANOMALY, dayOf, minuteOf, reasonOf } from '../../src/ops/activity.js';
 import { buildInventory, RouteMatcher } from '../../src/ops/inventory.js';
 import { createMetrics } from '../../src/ops/metrics.js';
@@ -205,5 +206,38 @@ describe('ops: activity repository and consent counter (SQLite)', () => {
     assert.match(text, /^portal_consents\{state="revoked"\} 1$/m);
     assert.match(text, /^portal_consents\{state="expired"\} 0$/m);
     assert.doesNotMatch(text, /process_cpu/, 'default metrics off when asked');
+  });
+});
+
+describe('audit.onRecorded (the metrics feed)', () => {
+  const db = openDatabase(':memory:');
+  const tx = createTransactor(db);
+  const audit = createAuditService({ db, tx });
+  const actor = { type: 'system' as const, id: null };
+  after(() => db.close());
+
+  it('calls each listener with the written event; a throwing listener changes nothing; unsubscribing stops it', async () => {
+    const seen: AuditEvent[] = [];
+    const off = audit.onRecorded((e) => seen.push(e));
+    const offBad = audit.onRecorded(() => {
+      throw new Error('observer failed');
+    });
+    const event = await audit.record({ actor, action: 'monitor.suspend', data: { partnerId: 'p1' } });
+    assert.deepEqual(seen, [event]);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM audit_events').get() as { n: number }).n, 1);
+    off();
+    offBad();
+    await audit.record({ actor, action: 'monitor.task', data: {} });
+    assert.equal(seen.length, 1);
+    assert.equal((await audit.verify()).ok, true);
+  });
+
+  it('is not called for an event that was refused, and is called after the commit of its own transaction', async () => {
+    const seen: string[] = [];
+    const off = audit.onRecorded((e) => seen.push(`${e.action} in-tx=${tx.active()} rows=${(db.prepare('SELECT COUNT(*) AS n FROM audit_events WHERE seq = ?').get(e.seq) as { n: number }).n}`));
+    await assert.rejects(audit.record({ actor, action: 'Not.Dotted' }), TypeError);
+    await audit.record({ actor, action: 'oauth.client.registered', data: {} });
+    off();
+    assert.deepEqual(seen, ['oauth.client.registered in-tx=false rows=1']);
   });
 });
