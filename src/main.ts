@@ -55,6 +55,8 @@ import { createSqliteRegistrationJtiStore } from './store/sqlite/registration-jt
 import { withDevSecrets } from './store/dev-secrets.js';
 import { createTransactor, type Transactor } from './store/transaction.js';
 import { Router, type RequestHandler } from 'express';
+import { createOpsArea, type OpsArea } from './ops/area.js';
+import { createOpsServer, readiness } from './ops/server.js';
 
 function stack(handlers: RequestHandler[]): Router {
   const router = Router();
@@ -224,6 +226,10 @@ export function hasUsers(db: Db): boolean {
 export interface Portal extends Services {
   publicPort: number;
   mtlsPort: number;
+  /** Metrics, the API inventory and partner activity (src/ops, docs/operations.md). */
+  ops: OpsArea;
+  /** The ops listener (/metrics, /livez, /readyz) on OPS_HOST. */
+  opsPort: number;
   servers: https.Server[];
   stop(): Promise<void>;
 }
@@ -252,9 +258,12 @@ export async function startPortal(
   let mtlsPort = 0;
   const health = createHealthService({ config, db, eidas, mtlsPort: () => mtlsPort });
   const session = createSessionMiddleware({ db, tx: services.tx, accounts, config });
+  const ops = createOpsArea({ db, tx: services.tx, audit: services.audit, partners, provider: () => services.oauth.provider(), logger });
   const publicApp = createApp({
     logger,
     routers: [
+      // First: every request is counted and timed, whoever answers it.
+      stack([ops.metrics.requestMetrics('public')]),
       // oidc-provider reads its own bodies: it goes before the session stack's body parser.
       services.oauth.publicRouter(),
       directoryRouter(services.directory),
@@ -287,12 +296,16 @@ export async function startPortal(
       monitorRouter({ monitor: services.monitor, partners }),
       staffEvidenceRouter({ evidence: services.evidence }),
       staffAuditRouter({ search: services.auditSearch }),
+      ops.inventoryRouter(() => ({ public: publicApp, mtls: mtlsApp })),
+      ops.activityRouter(),
     ],
   });
   const consentGuard = createConsentGuard({ consents: services.consents });
   const mtlsApp = createApp({
     logger,
     routers: [
+      // First: metrics, and the per-partner activity of the bank's APIs (it reads the route's policy when done).
+      stack([ops.metrics.requestMetrics('mtls'), ops.recorder.middleware]),
       services.oauth.mtlsRouter(services.registration.evaluate),
       consentApiRouter({ requireBoundToken: services.oauth.requireBoundToken, consents: services.consents }),
       bankingRouter({
@@ -312,10 +325,23 @@ export async function startPortal(
   const publicPort = await listen(publicServer, config.port, config.host);
   mtlsPort = await listen(mtlsServer, config.mtlsPort, config.host);
   const baseUrl = `https://${hostForUrl(config.host)}:${publicPort}`;
-  services.oauth.start({
+  const provider = services.oauth.start({
     publicBaseUrl: config.publicUrl ?? baseUrl,
     mtlsBaseUrl: config.mtlsUrl ?? `https://${hostForUrl(config.host)}:${mtlsPort}`,
   });
+  ops.start(provider);
+  const opsServer = createOpsServer({
+    tls,
+    metrics: ops.metrics,
+    ready: readiness({
+      health,
+      listeners: () => ({ public: publicServer, mtls: mtlsServer }),
+      signingKeys: () => services.oauth.keys.keys.length,
+      providerStarted: () => Boolean(services.oauth.provider()),
+    }),
+  });
+  const opsPort = await listen(opsServer, config.ops.port, config.ops.host);
+  logger.info({ metrics: `https://${hostForUrl(config.ops.host)}:${opsPort}/metrics` }, 'ops listener (metrics, probes)');
   logger.info({ url: `${baseUrl}/`, mtls: `https://${hostForUrl(config.host)}:${mtlsPort}/` }, 'portal listening');
   if (seeded) {
     logger.info('demo data seeded (credentials printed to the terminal, not logged)');
@@ -343,10 +369,13 @@ export async function startPortal(
     ...services,
     publicPort,
     mtlsPort,
-    servers: [publicServer, mtlsServer],
+    ops,
+    opsPort,
+    servers: [publicServer, mtlsServer, opsServer],
     async stop() {
       clearInterval(pruning);
-      await Promise.all([close(publicServer), close(mtlsServer)]);
+      await Promise.all([close(publicServer), close(mtlsServer), close(opsServer)]);
+      await ops.stop();
       await services.monitor.stop();
       await services.notifications.worker.stop();
       services.notifications.mailer?.close();

@@ -85,6 +85,7 @@ export async function startThrowawayPortal(opts: ThrowawayOptions): Promise<Thro
         // No background passes in a throwaway portal: callers run the monitor and the notifier when they mean to.
         MONITOR_INTERVAL_MS: '0',
         NOTIFY_INTERVAL_MS: '0',
+        OPS_PORT: '0',
         ...opts.env,
       },
       dir,
