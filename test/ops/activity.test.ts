@@ -89,6 +89,8 @@ describe('ops: per-partner API activity', function () {
       await h.portal.consents.revokeByCustomer(consentId, casey.id, 'test');
       const r = await acme.api(token, 'GET', '/api/v1/accounts');
       assert.equal(r.status, 401);
+      // A refusal before a token was accepted finds its partner asynchronously (by the certificate): wait for it.
+      for (let i = 0; i < 50 && h.ops.recorder.pending() < 1; i++) await new Promise((res) => setTimeout(res, 20));
       await h.ops.recorder.flush();
       assert.equal(calls('reason = ?', 'token.grant_revoked'), 1);
     });
