@@ -7,10 +7,9 @@
  * stays published until every token it signed has expired (`retainSeconds` after retirement), then the next
  * rotation or start drops it. The running portal reads the file at start: restart it after rotating.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { z } from 'zod';
+import { keyFile, type KeyFile } from '../store/key-file.js';
 
 export const SIGNING_ALG = 'PS256';
 const FILE = 'keys.json';
@@ -50,47 +49,29 @@ async function newKey(now: Date): Promise<Stored['keys'][number]> {
   };
 }
 
-function read(file: string): Stored {
-  let parsed: ReturnType<typeof stored.safeParse>;
-  try {
-    parsed = stored.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    parsed = { success: false } as ReturnType<typeof stored.safeParse>;
-  }
-  if (!parsed.success) {
-    // Never silently replace signing keys: tokens and clients in flight depend on them.
-    throw new Error(`${file} is damaged: restore it from a backup, or delete it to start over with a new key`);
-  }
-  return parsed.data;
-}
-
-function write(file: string, data: Stored): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}
-
 function view(file: string, data: Stored): SigningKeys {
   const keys = data.keys.map((k) => k.jwk as JWK);
   return { keys, publicJwks: { keys: keys.map(publicJwk) }, file };
 }
 
-function keysFile(dataDir: string): string {
-  const dir = path.join(dataDir, 'oauth');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return path.join(dir, FILE);
+// Only the file layer of the shared helper: these keys carry retiredAt and any RSA members oidc-provider
+// accepts, so they are not the strict list the other areas keep.
+function signingKeyFile(dataDir: string): KeyFile<Stored> {
+  return keyFile({
+    dataDir,
+    dir: 'oauth',
+    name: FILE,
+    schema: stored,
+    // Never silently replace signing keys: tokens and clients in flight depend on them.
+    whenDamaged: 'restore it from a backup, or delete it to start over with a new key',
+  });
 }
 
 /** Loads the keys, creating the first one when there is no file. */
 export async function loadSigningKeys(dataDir: string, opts: { now?: Date } = {}): Promise<SigningKeys> {
-  const file = keysFile(dataDir);
-  if (!existsSync(file)) {
-    const data: Stored = { version: 1, keys: [await newKey(opts.now ?? new Date())] };
-    write(file, data);
-    return view(file, data);
-  }
-  return view(file, read(file));
+  const kf = signingKeyFile(dataDir);
+  const data = await kf.loadOrCreate(async () => ({ version: 1, keys: [await newKey(opts.now ?? new Date())] }));
+  return view(kf.file, data);
 }
 
 export interface RotationResult {
@@ -109,8 +90,8 @@ export async function rotateSigningKeys(
   opts: { retainSeconds: number; now?: Date },
 ): Promise<RotationResult> {
   const now = opts.now ?? new Date();
-  const file = keysFile(dataDir);
-  const data: Stored = existsSync(file) ? read(file) : { version: 1, keys: [] as unknown as Stored['keys'] };
+  const kf = signingKeyFile(dataDir);
+  const data: Stored = (await kf.read()) ?? { version: 1, keys: [] as unknown as Stored['keys'] };
   const retired: string[] = [];
   for (const k of data.keys) {
     if (k.retiredAt === null) {
@@ -125,6 +106,6 @@ export async function rotateSigningKeys(
     version: 1,
     keys: [fresh, ...data.keys.filter((k) => !dropped.includes(k.jwk.kid))] as Stored['keys'],
   };
-  write(file, next);
+  kf.write(next);
   return { added: fresh.jwk.kid, retired, dropped, published: next.keys.map((k) => k.jwk.kid) };
 }
