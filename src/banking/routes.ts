@@ -217,11 +217,21 @@ function mountApis(router: Router, deps: BankingRouterDeps & BankingApiDeps): vo
       if (from && to && from > to) problems.push({ path: 'toBookingDateTime', message: 'Must not be before fromBookingDateTime.' });
       if (problems.length > 0) throw new InputError('The booking date-time filter is not valid.', problems);
 
-      const transactions = await banking.transactions(account.id, {
-        ...(from ? { from } : {}),
-        ...(to ? { to } : {}),
-        ...(scope === 'all' ? {} : { creditDebit: scope }),
-      });
+      // The consent's transaction window (UK OB TransactionFrom/ToDateTime) bounds every query: a partner
+      // asking for earlier or later bookings gets the window's edge, never more.
+      const iso = (v: string | null | undefined) => (v ? new Date(v).toISOString() : undefined);
+      const windowFrom = iso(consent.transactionFrom);
+      const windowTo = iso(consent.transactionTo);
+      const lower = [from ? new Date(from).toISOString() : undefined, windowFrom].filter((v): v is string => v !== undefined).sort().at(-1);
+      const upper = [to ? new Date(to).toISOString() : undefined, windowTo].filter((v): v is string => v !== undefined).sort().at(0);
+      const transactions =
+        lower && upper && lower > upper
+          ? []
+          : await banking.transactions(account.id, {
+              ...(lower ? { from: lower } : {}),
+              ...(upper ? { to: upper } : {}),
+              ...(scope === 'all' ? {} : { creditDebit: scope }),
+            });
       const echo = new URLSearchParams();
       if (q.fromBookingDateTime !== undefined) echo.set('fromBookingDateTime', q.fromBookingDateTime);
       if (q.toBookingDateTime !== undefined) echo.set('toBookingDateTime', q.toBookingDateTime);

@@ -263,6 +263,24 @@ describe('banking API routes (test doubles for the token guard and the consent a
       assert.equal((r.body.Links as { Self: string }).Self, `${path()}${q}`);
     });
 
+    it('the consent’s transaction window bounds every query: nothing before TransactionFromDateTime or after TransactionToDateTime, even when asked', async () => {
+      const all = list(await call('get', path(), { consent: grant(accessConsent('cust-casey', [casey[0]!.id], ALL_TX)) }));
+      const times = all.map((t) => t.BookingDateTime).sort();
+      const windowFrom = times[5]!;
+      const windowTo = times[times.length - 6]!;
+      const inside = times.filter((t) => t >= windowFrom && t <= windowTo).length;
+      const c = grant({ ...accessConsent('cust-casey', [casey[0]!.id], ALL_TX), transactionFrom: windowFrom, transactionTo: windowTo });
+      const shown = list(await call('get', path(), { consent: c }));
+      assert.equal(shown.length, inside);
+      assert.ok(shown.every((t) => t.BookingDateTime >= windowFrom && t.BookingDateTime <= windowTo));
+      // Asking for everything since long before the window still starts at the window.
+      const wide = list(await call('get', `${path()}?fromBookingDateTime=2000-01-01T00:00:00Z&toBookingDateTime=2100-01-01T00:00:00Z`, { consent: c }));
+      assert.equal(wide.length, inside);
+      // A query entirely outside the window: an empty list, not an error.
+      const outside = list(await call('get', `${path()}?toBookingDateTime=2000-01-01T00:00:00Z`, { consent: c }));
+      assert.deepEqual(outside, []);
+    });
+
     for (const [name, query, field] of [
       ['a malformed from', '?fromBookingDateTime=last-week', 'fromBookingDateTime'],
       ['an impossible to', '?toBookingDateTime=2026-02-30T00:00:00Z', 'toBookingDateTime'],
