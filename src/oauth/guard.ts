@@ -85,6 +85,8 @@ export function createTokenGuard(deps: GuardDeps) {
   const jwks = createLocalJWKSet(deps.keys.publicJwks as Parameters<typeof createLocalJWKSet>[0]);
 
   function fail(res: Response, f: Failure, withError = true): void {
+    // The failed check's name, for what observes the answer (the activity recorder), not for the client.
+    res.locals.oauthRefusal = f.check;
     res
       .status(f.status)
       .set('WWW-Authenticate', bearerChallenge(realm, withError ? f : null))

@@ -40,8 +40,6 @@ export const ANOMALY = {
 export const RETENTION_DAYS = 35;
 export const PAGE_DAYS = 30;
 
-/** The token guard's description of a refusal after the grant was revoked (src/oauth/guard.ts, check grant.active). */
-const GRANT_REVOKED_DESCRIPTION = 'the authorisation behind this access token was revoked';
 const REASON = /^[a-z][a-z0-9_.]{0,63}$/i;
 
 export function minuteOf(d: Date): string {
@@ -53,10 +51,12 @@ export function dayOf(d: Date): string {
 }
 
 /** The refusal code of an error body: `{ error }` (OAuth, consent guard) or `{ code }` (problem details). */
-export function reasonOf(status: number, body: unknown): string {
+export function reasonOf(status: number, body: unknown, guardCheck?: unknown): string {
   if (status < 400 || body === null || typeof body !== 'object') return '';
-  const b = body as { error?: unknown; code?: unknown; error_description?: unknown };
-  if (status === 401 && b.error === 'invalid_token' && b.error_description === GRANT_REVOKED_DESCRIPTION) return 'token.grant_revoked';
+  // The token guard names its failed check (src/oauth/guard.ts): grant.active means the grant behind the token
+  // was revoked (a revoked or expired consent, a replayed code).
+  if (status === 401 && guardCheck === 'grant.active') return 'token.grant_revoked';
+  const b = body as { error?: unknown; code?: unknown };
   const code = typeof b.error === 'string' ? b.error : typeof b.code === 'string' ? b.code : '';
   return REASON.test(code) ? code : code === '' ? '' : 'other';
 }
@@ -148,7 +148,7 @@ export function createActivityRecorder(deps: ActivityRecorderDeps): ActivityReco
     let reason = '';
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
-      if (res.statusCode >= 400) reason = reasonOf(res.statusCode, body);
+      if (res.statusCode >= 400) reason = reasonOf(res.statusCode, body, res.locals.oauthRefusal);
       return json(body);
     };
     res.once('finish', () => {

@@ -94,7 +94,9 @@ describe('ops: refusal reasons', () => {
   it('reads the error code of OAuth, consent and problem bodies, bounded', () => {
     assert.equal(reasonOf(200, { error: 'x' }), '');
     assert.equal(reasonOf(403, { error: 'consent.revoked', error_description: 'The customer withdrew this consent.' }), 'consent.revoked');
-    assert.equal(reasonOf(401, { error: 'invalid_token', error_description: 'the authorisation behind this access token was revoked' }), 'token.grant_revoked');
+    assert.equal(reasonOf(401, { error: 'invalid_token', error_description: 'the authorisation behind this access token was revoked' }, 'grant.active'), 'token.grant_revoked');
+    // The description alone decides nothing: only the guard's named check does.
+    assert.equal(reasonOf(401, { error: 'invalid_token', error_description: 'the authorisation behind this access token was revoked' }), 'invalid_token');
     assert.equal(reasonOf(401, { error: 'invalid_token', error_description: 'the access token has expired' }), 'invalid_token');
     assert.equal(reasonOf(404, { type: 'about:blank', code: 'not_found' }), 'not_found');
     assert.equal(reasonOf(400, { error: 'x'.repeat(65) }), 'other');
