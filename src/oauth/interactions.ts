@@ -22,6 +22,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import type { AccountsService } from '../accounts/service.js';
 import type { AuditService } from '../audit/service.js';
 import type { BankAccountView } from '../banking/types.js';
+import { dateText } from '../consent/text.js';
 import { PERMISSION_TEXT, type ConsentView } from '../consent/types.js';
 import { AppError } from '../errors.js';
 import type { PartnersService } from '../partners/types.js';
@@ -181,6 +182,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
         kind: ctx.consent.kind,
         permissions: ctx.consent.permissions.map((p) => ({ code: p, text: PERMISSION_TEXT[p] })),
         expiresAt: ctx.consent.expiresAt,
+        // The same wording as the consent centre's, so the customer recognises the date there.
+        expiresText: ctx.consent.expiresAt ? dateText(ctx.consent.expiresAt) : null,
         payment: ctx.consent.payment,
       },
       error: null,

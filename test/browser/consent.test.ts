@@ -139,7 +139,7 @@ describe('browser journey: the customer’s consent, consent centre, export, pay
     for (const [i, p] of REQUESTED.entries()) assert.equal(await text(perms.nth(i)), PERMISSION_TEXT[p]);
     const until = partner.locator('time');
     assert.equal(Date.parse(String(await until.getAttribute('datetime'))), Date.parse(expiry), 'the expiry the partner asked for');
-    assert.equal(await text(until), new Date(expiry).toUTCString());
+    assert.equal(await text(until), dateText(expiry));
 
     const accounts = await h.portal.banking.accountsOf(casey.id);
     const boxes = page.locator('input[type="checkbox"][name="account"]');
