@@ -141,6 +141,29 @@ describe('customer authorisation: consent, two factors, bound tokens, the bankin
     });
   });
 
+  describe('an expired consent', () => {
+    it('works until its expiry; then the API answers 403 consent.expired (before any sweep), the refresh token is refused, and the sweep records it', async () => {
+      const who = await seedCustomer(h);
+      const expiry = Date.now() + 6_000;
+      const body = { Data: { Permissions: ['ReadAccountsBasic'], ExpirationDateTime: new Date(expiry).toISOString() }, Risk: {} };
+      const { consentId, tokens } = await authorised('account-access', body, who, [who.accountIds[0]!]);
+      assert.equal((await acme.api(tokens.access_token, 'GET', '/api/v1/accounts')).status, 200);
+      await new Promise((r) => setTimeout(r, Math.max(0, expiry - Date.now()) + 200));
+      const r = await acme.api(tokens.access_token, 'GET', '/api/v1/accounts');
+      assert.equal(r.status, 403);
+      assert.equal(r.json.error, 'consent.expired');
+      await assert.rejects(client.refreshTokenGrant(acme.config, tokens.refresh_token!), (err: unknown) => {
+        assert.ok(err instanceof client.ResponseBodyError, String(err));
+        assert.equal(err.error, 'invalid_grant');
+        return true;
+      });
+      assert.equal(await h.portal.consents.expireDue(), 1);
+      assert.equal(consentRow(consentId)?.status, 'expired');
+      // The sweep took the grant with it: the token now fails at the guard.
+      assert.equal((await acme.api(tokens.access_token, 'GET', '/api/v1/accounts')).status, 401);
+    });
+  });
+
   describe('the authorization request and the code', () => {
     // A customer per test: a TOTP step, once used, is refused again (replay guard), and waiting for the next costs 30 s.
     let who: Customer;
