@@ -582,6 +582,19 @@ export function createMonitor(deps: MonitorDeps): MonitorService {
     return r;
   }
 
+  /** A second officer's decision on a proposal: recorded, audited, and the proposal as it now stands. */
+  async function decide(r: ReinstatementRecord, staff: ActorRef, state: 'approved' | 'declined', text: string) {
+    await repo.decideReinstatement(r.id, { state, by: { id: staff.id, label: staff.label }, at: iso(), text });
+    await audit.record({
+      actor: { type: 'staff', id: staff.id, label: staff.label },
+      action: `monitor.reinstatement.${state}`,
+      subject: { type: 'partner', id: r.partnerId },
+      data: { proposalId: r.id, proposedBy: r.proposedBy, text },
+      ip: staff.ip ?? null,
+    });
+    return reinstatementView((await repo.getReinstatement(r.id))!);
+  }
+
   const service: MonitorService = {
     runOnce(opts = {}) {
       // In this process, a second caller shares the pass in progress rather than starting an overlapping one.
@@ -705,16 +718,7 @@ export function createMonitor(deps: MonitorDeps): MonitorService {
           r.partnerId,
           { text },
         );
-        const at = iso();
-        await repo.decideReinstatement(r.id, { state: 'approved', by: { id: staff.id, label: staff.label }, at, text });
-        await audit.record({
-          actor: { type: 'staff', id: staff.id, label: staff.label },
-          action: 'monitor.reinstatement.approved',
-          subject: { type: 'partner', id: r.partnerId },
-          data: { proposalId: r.id, proposedBy: r.proposedBy, text },
-          ip: staff.ip ?? null,
-        });
-        return reinstatementView((await repo.getReinstatement(r.id))!);
+        return decide(r, staff, 'approved', text);
       });
     },
 
@@ -724,15 +728,7 @@ export function createMonitor(deps: MonitorDeps): MonitorService {
       return tx.run(async () => {
         const r = await loadProposal(proposalId);
         if (r.proposedBy.id === staff.id) throw fourEyesMonitor();
-        await repo.decideReinstatement(r.id, { state: 'declined', by: { id: staff.id, label: staff.label }, at: iso(), text });
-        await audit.record({
-          actor: { type: 'staff', id: staff.id, label: staff.label },
-          action: 'monitor.reinstatement.declined',
-          subject: { type: 'partner', id: r.partnerId },
-          data: { proposalId: r.id, proposedBy: r.proposedBy, text },
-          ip: staff.ip ?? null,
-        });
-        return reinstatementView((await repo.getReinstatement(r.id))!);
+        return decide(r, staff, 'declined', text);
       });
     },
 

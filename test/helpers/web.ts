@@ -82,7 +82,7 @@ export interface StartOptions {
 let tlsMaterial: Promise<{ cert: string; key: string }> | null = null;
 
 /** One self-signed certificate per test process (ECDSA P-256, SAN 127.0.0.1 and localhost). */
-function testTls(): Promise<{ cert: string; key: string }> {
+export function testTls(): Promise<{ cert: string; key: string }> {
   tlsMaterial ??= (async () => {
     const now = Date.now();
     const { cert, keys } = await issueCertificate({

@@ -4,7 +4,6 @@
  * receiver on 127.0.0.1 (throwaway certificate, trusted by the worker through `webhookCa`) that answers with
  * scripted statuses and verifies each delivery with verifyWebhook against the JWKS the portal's router serves.
  */
-import { webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -14,7 +13,6 @@ import path from 'node:path';
 import express from 'express';
 import type { JSONWebKeySet } from 'jose';
 import { createAuditService, type AuditService } from '../../src/audit/service.js';
-import { issueCertificate } from '../../src/devpki/builder.js';
 import { createLogger } from '../../src/logger.js';
 import type { WebhookFetch } from '../../src/notifications/http.js';
 import { createWebhookKeys, type WebhookKeys } from '../../src/notifications/keys.js';
@@ -26,6 +24,7 @@ import { createNotificationWorker, type NotificationWorker } from '../../src/not
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { createSqliteNotificationsRepository } from '../../src/store/sqlite/notifications.js';
 import { createTransactor, type Transactor } from '../../src/store/transaction.js';
+import { testTls } from '../helpers/web.js';
 
 export const T0 = new Date('2026-03-02T09:00:00.000Z');
 
@@ -113,27 +112,6 @@ export async function outbox(opts: { env?: 'development' | 'test' | 'production'
 
 // --- the receiver ------------------------------------------------------------------------------------------
 
-let tls: Promise<{ cert: string; key: string }> | null = null;
-
-/** One throwaway certificate for 127.0.0.1 per test process. */
-export function receiverTls(): Promise<{ cert: string; key: string }> {
-  tls ??= (async () => {
-    const now = Date.now();
-    const { cert, keys } = await issueCertificate({
-      subject: 'CN=localhost',
-      keyAlgorithm: 'EC-P256',
-      notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 24 * 3600_000),
-      san: { dns: ['localhost'], ip: ['127.0.0.1'] },
-      eku: ['1.3.6.1.5.5.7.3.1'],
-    });
-    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-    const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd()}\n-----END PRIVATE KEY-----\n`;
-    return { cert: cert.toString('pem'), key };
-  })();
-  return tls;
-}
-
 export interface Received {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
@@ -153,7 +131,7 @@ export interface Receiver {
 }
 
 export async function receiver(script: number[] = [200]): Promise<Receiver> {
-  const { cert, key } = await receiverTls();
+  const { cert, key } = await testTls();
   const state = { received: [] as Received[], script, answer: 'ok' as string | Buffer, delayMs: 0 };
   const server = https.createServer({ cert, key }, (req, res) => {
     const chunks: Buffer[] = [];
