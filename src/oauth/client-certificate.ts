@@ -31,6 +31,17 @@ export function certificateThumbprint(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('base64url');
 }
 
+/** The thumbprint of a connection's leaf, which presentedLeaf hands out as the same bytes on every request. */
+const leafThumbprints = new WeakMap<Uint8Array, string>();
+function leafThumbprint(der: Uint8Array): string {
+  let t = leafThumbprints.get(der);
+  if (t === undefined) {
+    t = certificateThumbprint(der);
+    leafThumbprints.set(der, t);
+  }
+  return t;
+}
+
 export interface CertificateContextDeps {
   eidas: EidasService;
   source: CertificateSource;
@@ -104,7 +115,7 @@ export function createCertificateContext(deps: CertificateContextDeps): Certific
       // A certificate validated within ttlMs is recognised by its own bytes: reading the chain costs ~0.2 ms a
       // connection, and the verdict is about this certificate (the chain sent only helps to build its path).
       const leaf = deps.source.tlsLeaf(req);
-      const leafKey = leaf ? certificateThumbprint(leaf) : null;
+      const leafKey = leaf ? leafThumbprint(leaf) : null;
       const known = leafKey ? byLeaf.get(leafKey) : undefined;
       if (known && now() - known.at < ttlMs) {
         target[CONTEXT] = known.value;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, webcrypto } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import express from 'express';
 import { issueCertificate, type CryptoKeyPair } from '../../src/devpki/builder.js';
 import { generateDevPki, type DevPki } from '../../src/devpki/generate.js';
@@ -139,6 +140,51 @@ describe('client certificate source: TLS socket or trusted proxy header', functi
       const port = await serve({ trusted: ['10.0.0.0/8', '192.0.2.7'] });
       assertCerts(await call(port, { client: socketClient }), 'tls', [socketClient.der]);
     });
+  });
+
+  it('reads the handshake certificate once per connection (tlsLeaf on keep-alive), and anew on each new connection', async () => {
+    const source = createCertificateSource({ trusted: [], header: 'client-cert' });
+    const app = express();
+    app.get('/', (req, res) => {
+      const leaf = source.tlsLeaf(req);
+      res.json({ leaf: leaf ? sha256(leaf) : null });
+    });
+    const server = https.createServer({ ...serverTls, requestCert: true, rejectUnauthorized: false }, app);
+    open.push(server);
+    // Counts what the socket is asked, per connection.
+    const reads: number[] = [];
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const i = reads.push(0) - 1;
+      const original = socket.getPeerCertificate.bind(socket);
+      socket.getPeerCertificate = ((detailed?: boolean) => {
+        reads[i]!++;
+        return original(detailed as true);
+      }) as typeof socket.getPeerCertificate;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const get = (agent: https.Agent) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        https
+          .get({ host: '127.0.0.1', port, path: '/', ca: rootPem, servername: 'localhost', agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => (body += c));
+            res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+          })
+          .on('error', reject);
+      });
+    const withCert = new https.Agent({ keepAlive: true, maxSockets: 1, ...socketClient });
+    const without = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 3; i++) assert.deepEqual(await get(withCert), { leaf: sha256(socketClient.der) });
+      assert.deepEqual(await get(without), { leaf: null });
+      assert.deepEqual(await get(without), { leaf: null });
+      assert.deepEqual(reads, [1, 1], 'one read per connection: three requests on the first, two on the second');
+    } finally {
+      withCert.destroy();
+      without.destroy();
+    }
   });
 
   describe('RFC 9440 headers from a trusted proxy', () => {
