@@ -120,13 +120,17 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
   });
 
   /** Hands the request to oidc-provider (Express stripped the mount from req.url; the provider reads originalUrl). */
+  let providerHandle: { provider: Provider; handle: (req: Request, res: Response) => Promise<void> } | null = null;
   const toProvider = (req: Request, res: Response, next: NextFunction) => {
     if (!provider) {
       res.status(503).set('Retry-After', '1').json({ error: 'temporarily_unavailable', error_description: 'starting' });
       return;
     }
-    const handle = provider.callback() as (req: Request, res: Response) => Promise<void>;
-    handle(req, res).catch(next);
+    // Koa composes the middleware stack on every callback() call: once per provider, not once per request.
+    if (providerHandle?.provider !== provider) {
+      providerHandle = { provider, handle: provider.callback() as (req: Request, res: Response) => Promise<void> };
+    }
+    providerHandle.handle(req, res).catch(next);
   };
 
   /** 421 for a request whose Host is not the configured external host (nothing to check when none is). */
