@@ -8,12 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { decodeJwt, importJWK, SignJWT, type JWK } from 'jose';
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { Agent, request } from 'undici';
 import { startThrowawayPortal } from '../../src/demo/throwaway.js';
 import { createApp } from '../../src/http/app.js';
@@ -201,6 +201,49 @@ export function startExpressStep(
     res.set('Cache-Control', 'no-store').json(answer);
   });
   return serve(tlsFiles, createApp({ logger: createLogger({ level: 'silent' }), routers: [router] }));
+}
+
+/**
+ * Diagnostic (`--breakdown`): the same work without Express, to measure what Express costs on the hot paths.
+ * On one listener with the mutual-TLS listener's TLS set-up:
+ *   GET /api/v1/connection  the portal's certificate context and the token guard's checks (checkBoundToken,
+ *                           the same code requireBoundToken runs), answering the connection API's JSON
+ *   POST /oauth/token       the portal's certificate context, then oidc-provider's own request handler
+ * Nothing else of the mutual-TLS app runs (no helmet, request id, metrics or activity), and this is not a way
+ * the portal serves requests: the rows only show how much of each hot path's cost is the framework.
+ */
+export function startWithoutExpress(bench: BenchPortal): Promise<FloorServer> {
+  const { oauth } = bench.portal;
+  let providerHandle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    const bytes = Buffer.from(JSON.stringify(body));
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length, 'cache-control': 'no-store' });
+    res.end(bytes);
+  };
+  return serve(bench.tlsFiles, (req, res) => {
+    const fail = (err: unknown) => json(res, 500, { error: String(err) });
+    oauth.certificates.middleware(req as Request, res as Response, (err?: unknown) => {
+      if (err) return fail(err);
+      if (req.method === 'GET' && req.url === API_PATH) {
+        oauth.checkBoundToken(req as Request, []).then((t) => {
+          if ('error' in t) return json(res, t.status, { error: t.error, error_description: t.description });
+          json(res, 200, {
+            client_id: t.clientId,
+            org_id: t.orgId,
+            partner: { name: t.partner.legalName, status: t.partner.status, allowed_roles: t.partner.allowedRoles },
+            scope: t.scopes.join(' '),
+            token_format: t.format,
+            certificate_thumbprint: t.thumbprint,
+          });
+        }, fail);
+      } else if (req.method === 'POST' && req.url === TOKEN_PATH) {
+        providerHandle ??= oauth.provider().callback() as unknown as typeof providerHandle;
+        // As Express mounts it: the provider sees the path below its mount point.
+        Object.assign(req, { originalUrl: req.url, url: TOKEN_PATH.slice('/oauth'.length) });
+        providerHandle!(req, res).catch(fail);
+      } else json(res, 404, { error: 'not_found' });
+    });
+  });
 }
 
 async function serve(tlsFiles: { certFile: string; keyFile: string }, app: RequestListener): Promise<FloorServer> {

@@ -28,8 +28,10 @@
  *
  * Options: --seconds N (default 1), --rounds N (default 5), --connections N (default 8);
  *          --quick (or BENCH_QUICK=1): a test mode, a fixed 24 requests per measurement over 4 connections, 1 round;
- *          --breakdown: two more rows between the floor and the API (the portal's Express stack answering the
- *          same JSON; the same behind the portal's certificate-context middleware);
+ *          --breakdown: diagnostic rows: the portal's Express stack answering the same JSON (express), the same
+ *          behind the portal's certificate-context middleware (+cert), and the token endpoint and the API's checks
+ *          without Express (tok-bare, api-bare: the certificate context, then oidc-provider's handler or the token
+ *          guard's checks, on a bare HTTPS server; see startWithoutExpress);
  *          --only api,token and --mode keep-alive|'new handshake': a subset (the floor is always measured),
  *          e.g. under node --cpu-prof.
  */
@@ -279,10 +281,10 @@ async function main(): Promise<void> {
   const modes = (['keep-alive', 'new handshake'] as Mode[]).filter((m) => !values.mode || values.mode === m);
   if (modes.length === 0) throw new Error("--mode is 'keep-alive' or 'new handshake'");
   const only = values.only?.split(',');
-  const known = ['token', 'api', ...(values.breakdown ? ['express', '+cert'] : [])];
+  const known = ['token', 'api', ...(values.breakdown ? ['express', '+cert', 'tok-bare', 'api-bare'] : [])];
   if (only?.some((n) => !known.includes(n))) throw new Error(`--only takes ${known.join(', ')}`);
 
-  const { API_PATH, TOKEN_PATH, startBenchPortal, startExpressStep, startFloor } = await import('./mtls-setup.js');
+  const { API_PATH, TOKEN_PATH, startBenchPortal, startExpressStep, startFloor, startWithoutExpress } = await import('./mtls-setup.js');
   process.stderr.write('Starting a portal (dev PKI, OCSP responder, demo seed) and registering the demo partner...\n');
   const bench = await startBenchPortal();
   // Everything started is stopped (and the temporary folder removed) whatever happens.
@@ -298,6 +300,8 @@ async function main(): Promise<void> {
         ]
       : [];
     for (const s of steps) stops.push(() => s.stop());
+    const bare = values.breakdown ? await startWithoutExpress(bench) : null;
+    if (bare) stops.push(() => bare.stop());
     // tsx's loader hooks do not reach worker threads on Node 20: the worker registers them before loading this file.
     const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
     const load = new Worker(boot, { eval: true, workerData: { role: 'load' } });
@@ -322,7 +326,7 @@ async function main(): Promise<void> {
       });
 
     interface Subject {
-      name: 'floor' | 'express' | '+cert' | 'token' | 'api';
+      name: 'floor' | 'express' | '+cert' | 'token' | 'api' | 'tok-bare' | 'api-bare';
       origin: string;
       handshakes: typeof floor.handshakes;
       request: Pick<RunJob, 'path' | 'method' | 'headers' | 'body'>;
@@ -349,6 +353,14 @@ async function main(): Promise<void> {
         request: { path: API_PATH, method: 'GET', headers: { accept: 'application/json', authorization: `Bearer ${bench.apiToken}` } },
       },
     ];
+    // --breakdown: the same two hot paths without Express (startWithoutExpress), after the portal's own rows.
+    if (bare) {
+      const [token, api] = targets.slice(-2) as [Subject, Subject];
+      targets.push(
+        { name: 'tok-bare', origin: bare.origin, handshakes: bare.handshakes, request: token.request },
+        { name: 'api-bare', origin: bare.origin, handshakes: bare.handshakes, request: api.request },
+      );
+    }
     // --only api / --mode keep-alive: one subject or one mode (with the floor), e.g. under --cpu-prof.
     if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'floor' || only.includes(t.name)));
 
@@ -459,7 +471,7 @@ async function main(): Promise<void> {
         const resumed = list.reduce((n, s) => n + s.resumed, 0);
         const requests = list.reduce((n, s) => n + s.requests, 0);
         lines.push(
-          `${target.name.padEnd(8)}${mode.padEnd(14)} ${rate.toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1).padStart(6)} ms  ` +
+          `${target.name.padEnd(9)}${mode.padEnd(14)} ${rate.toFixed(0).padStart(7)} req/s  p99 ${p99.toFixed(1).padStart(6)} ms  ` +
             `${ratio.toFixed(2)}x${verdict}  [per busy server second ${capacityRatio.toFixed(2)}x; ` +
             `busy: server ${(median(list.map((s) => s.serverBusy)) * 100).toFixed(0)}%, client ${(median(list.map((s) => s.clientBusy)) * 100).toFixed(0)}%; ` +
             `handshakes: ${full} full, ${resumed} resumed, ${requests} requests]`,

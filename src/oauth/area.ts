@@ -70,6 +70,8 @@ export interface OAuthArea {
   issuer(): string;
   apiAudience(): string;
   requireBoundToken(opts?: { scopes?: readonly string[] }): RequestHandler;
+  /** The guard's checks without the middleware around them (bench:mtls --breakdown measures them outside Express). */
+  checkBoundToken: ReturnType<typeof createTokenGuard>['check'];
   publicRouter(): Router;
   /** `evaluate` is the registration area's decision on a registration request. */
   mtlsRouter(evaluate: (input: RegistrationRequestInput) => Promise<RegistrationDecision>): Router;
@@ -180,6 +182,7 @@ export async function createOAuthArea(deps: OAuthAreaDeps): Promise<OAuthArea> {
     issuer: () => issuer,
     apiAudience: () => apiAudience,
     requireBoundToken: guard.requireBoundToken,
+    checkBoundToken: guard.check,
     publicRouter() {
       const router = Router();
       router.use(OAUTH_MOUNT, hostGuard(deps.externalUrls?.publicUrl));

@@ -38,7 +38,7 @@ function bench(args: string[], env: Record<string, string> = {}): Promise<Run> {
 
 const NUM = String.raw`(\d+(?:\.\d+)?)`;
 const ROW = new RegExp(
-  String.raw`^(floor|token|api)\s+(keep-alive|new handshake)\s+${NUM} req/s\s+p99\s+${NUM} ms\s+${NUM}x(?: the floor \(target >= ${NUM}: (met|NOT met)\))?` +
+  String.raw`^(floor|token|api|express|\+cert|tok-bare|api-bare)\s+(keep-alive|new handshake)\s+${NUM} req/s\s+p99\s+${NUM} ms\s+${NUM}x(?: the floor \(target >= ${NUM}: (met|NOT met)\))?` +
     String.raw`\s+\[per busy server second ${NUM}x; busy: server ${NUM}%, client ${NUM}%; handshakes: (\d+) full, (\d+) resumed, (\d+) requests\]$`,
 );
 
@@ -114,6 +114,23 @@ describe('scripts: npm run bench:mtls', function () {
       );
     });
   }
+
+  it('--breakdown adds the diagnostic rows (the Express stack, with the certificate context, and both hot paths without Express), each answered 200', async () => {
+    const run = await bench(['--quick', '--breakdown', '--mode', 'keep-alive']);
+    assert.equal(run.code, 0, run.stderr);
+    const got = rows(run.stdout);
+    const subjects = ['express', '+cert', 'token', 'api', 'tok-bare', 'api-bare'];
+    assert.deepEqual(
+      got.map((r) => r.name),
+      ['floor', ...subjects],
+      run.stdout,
+    );
+    for (const r of got) {
+      // The bench stops on any answer but 200, so every row's requests were answered as the portal answers them.
+      assert.equal(r.requests, r.name === 'floor' ? subjects.length * QUICK_REQUESTS : QUICK_REQUESTS, r.name);
+      assert.equal(r.target, r.name === 'token' ? 0.3 : r.name === 'api' ? 0.6 : null, r.name);
+    }
+  });
 
   it('refuses an unknown --mode with exit 1 and says why', async () => {
     const run = await bench(['--quick', '--mode', 'pipelined']);
