@@ -343,3 +343,103 @@ export const AUTO_APPROVAL_CHECKS: readonly AutoCheck[] = [
 export function autoApprovalChecks(input: AutoApprovalInput): NamedResult[] {
   return AUTO_APPROVAL_CHECKS.map((check) => check(input));
 }
+
+// --- certificate renewal (an approved partner replaces its QWAC or QSealC) ------------------------------
+
+export interface RenewalInput {
+  kind: CertificateKind;
+  /** The report of the partner's approved certificate of that kind, as validated when it was approved. */
+  current: CertificateReport;
+  renewed: CertificateReport;
+  /** The partner's allowed roles: a renewed certificate must still carry each. */
+  allowedRoles: readonly RequestedRole[];
+}
+
+/** A failed renewal check: its code (`renewal.*`), what is wrong and how to fix it, in the partner's words. */
+export interface RenewalRefusal {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+type RenewalCheck = (input: RenewalInput) => RenewalRefusal | null;
+
+/** It is a certificate of the slot's type (a QWAC for the QWAC, a QSealC for the QSealC). */
+export const renewalTypeMatches: RenewalCheck = ({ kind, renewed }) => {
+  const expected = kind === 'qwac' ? 'QWAC' : 'QSealC';
+  if (renewed.type === expected) return null;
+  return {
+    code: 'renewal.wrong_type',
+    message: `The file holds ${renewed.type === 'other' ? 'a certificate that is neither a QWAC nor a QSealC' : `a ${renewed.type}`}, not a ${expected}.`,
+    fix: `Upload the renewed ${expected} here.`,
+  };
+};
+
+/** The eIDAS engine passes it: a valid qualified certificate, chaining to the trust profile, not revoked, not expired. */
+export const renewalValidates: RenewalCheck = ({ renewed }) => {
+  if (renewed.verdict === 'pass') return null;
+  const errors = renewed.findings.filter((f) => f.severity === 'error');
+  return {
+    code: 'renewal.certificate_invalid',
+    message: `The renewed certificate does not pass validation: ${errors.map((f) => f.message).join(' ') || 'see its report.'}`,
+    fix: 'Each finding says what to fix; the certificate report on this page lists them all.',
+  };
+};
+
+/** It is not the approved certificate itself. */
+export const renewalIsNew: RenewalCheck = ({ current, renewed }) =>
+  renewed.sha256 === current.sha256
+    ? { code: 'renewal.same_certificate', message: 'This is the certificate already approved.', fix: 'Upload the new certificate your QTSP issued.' }
+    : null;
+
+/** It names the same organisation: the organizationIdentifier the partner was vetted for. */
+export const renewalSameOrganisation: RenewalCheck = ({ current, renewed }) => {
+  const before = current.organizationIdentifier?.raw ?? null;
+  const after = renewed.organizationIdentifier?.raw ?? null;
+  if (before !== null && after === before) return null;
+  return {
+    code: 'renewal.other_organisation',
+    message: `The renewed certificate names the organisation ${after ?? '(no organizationIdentifier)'}, but you were approved as ${before ?? '(unknown)'}.`,
+    fix: 'A certificate for another organisation (a new authorisation, a merger) needs a new application, not a renewal.',
+  };
+};
+
+/** It still carries the PSD2 role behind every service the partner is allowed. */
+export const renewalKeepsRoles: RenewalCheck = ({ renewed, allowedRoles }) => {
+  const held = new Set(renewed.psd2?.roles ?? []);
+  const missing = allowedRoles.filter((r) => !held.has(ROLE_TO_PSD2[r]));
+  if (missing.length === 0) return null;
+  return {
+    code: 'renewal.roles_missing',
+    message: `The renewed certificate lacks the PSD2 role${missing.length > 1 ? 's' : ''} ${missing.map((r) => `${ROLE_TO_PSD2[r]} (${r})`).join(', ')} you are allowed.`,
+    fix: 'Ask your QTSP for a certificate with the same roles, or ask the bank to narrow your services first.',
+  };
+};
+
+/** It lasts longer than the approved one (a renewal, not a step back to an older certificate). */
+export const renewalLastsLonger: RenewalCheck = ({ current, renewed }) =>
+  Date.parse(renewed.notAfter) > Date.parse(current.notAfter)
+    ? null
+    : {
+        code: 'renewal.not_later',
+        message: `The renewed certificate expires on ${renewed.notAfter.slice(0, 10)}, not after the approved one (${current.notAfter.slice(0, 10)}).`,
+        fix: 'Upload the certificate your QTSP issued most recently.',
+      };
+
+export const RENEWAL_CHECKS: readonly RenewalCheck[] = [
+  renewalTypeMatches,
+  renewalValidates,
+  renewalIsNew,
+  renewalSameOrganisation,
+  renewalKeepsRoles,
+  renewalLastsLonger,
+];
+
+/** The first failed renewal check, or null when the certificate may replace the approved one. */
+export function renewalRefusal(input: RenewalInput): RenewalRefusal | null {
+  for (const check of RENEWAL_CHECKS) {
+    const refusal = check(input);
+    if (refusal) return refusal;
+  }
+  return null;
+}

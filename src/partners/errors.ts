@@ -132,3 +132,36 @@ const MEDIA_WORDS: Record<string, string> = {
 export function mediaTypeWords(t: string): string {
   return MEDIA_WORDS[t] ?? t;
 }
+
+/**
+ * `renewal.*` (422): a renewed certificate that may not replace the approved one (the failed check's code,
+ * src/partners/checks.ts RENEWAL_CHECKS). Nothing is stored; `report` is the renewed certificate's, for the page.
+ */
+export class RenewalRefusedError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly fix: string,
+    readonly report: CertificateReport,
+  ) {
+    super(code, 422, message);
+  }
+}
+
+/** `renewal.not_approved` (409): only an approved partner renews certificates; an application in progress replaces them. */
+export function renewalNotApproved(state: string): AppError {
+  return new AppError(
+    'renewal.not_approved',
+    409,
+    `This application is ${stateWords(state)}: certificates are renewed once the bank has approved you. Until then, upload the new certificate in its slot.`,
+  );
+}
+
+/** `renewal.nothing_to_renew` (409): the partner has no approved certificate of that kind to replace. */
+export function nothingToRenew(kind: string): AppError {
+  return new AppError(
+    'renewal.nothing_to_renew',
+    409,
+    `You have no approved ${kind === 'qwac' ? 'QWAC' : 'QSealC'} to renew. Ask the bank to add one to your approval.`,
+  );
+}

@@ -228,5 +228,7 @@ export interface PartnersRepository {
     patch: Pick<PartnerRecord, 'status' | 'statusReasonCode' | 'statusReason' | 'updatedAt'>,
   ): Promise<void>;
   /** Replaces the partner's allowed roles (the monitor narrows them when a register service is withdrawn). */
+  /** The partner's approved certificate of `kind` is now the one with this SHA-256 (a renewal). */
+  updatePartnerCertificate(id: string, kind: CertificateKind, sha256: string, updatedAt: string): Promise<void>;
   updatePartnerRoles(id: string, allowedRoles: RequestedRole[], updatedAt: string): Promise<void>;
 }

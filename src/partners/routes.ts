@@ -16,7 +16,7 @@ import { ISO_3166_ALPHA2 } from '../eidas/data/countries.js';
 import { actorFrom, requireApplicant } from '../http/middleware/auth.js';
 import { requireCsrf } from '../http/middleware/csrf.js';
 import { setFlash } from '../http/middleware/session.js';
-import { CertificateUnreadableError, uploadTooLarge } from './errors.js';
+import { CertificateUnreadableError, RenewalRefusedError, uploadTooLarge } from './errors.js';
 import { CERTIFICATE_MAX_BYTES, EVIDENCE_MAX_BYTES } from './uploads.js';
 import { CONTACT_KINDS, PROFILE_KEYS } from './profile.js';
 import type { ApplicationView, CertificateKind, OrganisationProfile, PartnersService } from './types.js';
@@ -282,7 +282,7 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
   const renderCertificates = (
     res: Response,
     view: ApplicationView,
-    error: { kind: CertificateKind; code: string; message: string; findings: CertificateReportView | null } | null,
+    error: { kind: CertificateKind; code: string; message: string; fix?: string | null; findings: CertificateReportView | null } | null,
     status = 200,
   ) => {
     const base = `/applications/${view.id}`;
@@ -290,6 +290,7 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
       title: 'Certificates',
       app: { id: view.id, base, name: view.profile?.legalName || 'New application', state: view.state },
       editable: applicantActions(view.state).edit,
+      renewable: view.state === 'approved' || view.state === 'conditionally_approved',
       certs: { qwac: certificateView('qwac', view.certificates.qwac), qseal: certificateView('qseal', view.certificates.qseal) },
       consistency: consistencyViews(base, view.consistency),
       error,
@@ -300,34 +301,79 @@ export function applicantRouter(deps: { partners: PartnersService }): Router {
     renderCertificates(res, await load(req, param(req, 'id')), null);
   });
 
-  router.post('/applications/:id/certificates/:kind', policy({ auth: 'session:applicant', returns: 'stores and validates an uploaded certificate; redirect to its report' }), singleUpload(CERTIFICATE_MAX_BYTES), requireCsrf, async (req, res) => {
-    const id = param(req, 'id');
+  /** The certificate slot in the path, and the uploaded file with its optional PKCS#12 password. */
+  const certificateUpload = (req: Request) => {
     const kind = z.enum(CERT_KINDS).safeParse(req.params.kind);
     if (!kind.success) throw new NotFoundError();
-    const actor = actorFrom(req);
-    const fields = z.object({ password: z.string().max(1024).optional() }).safeParse(body(req));
+    return {
+      kind: kind.data,
+      file: () => {
+        const fields = z.object({ password: z.string().max(1024).optional() }).safeParse(body(req));
+        if (!fields.success) throw inputErrorFrom('The password could not be read.', fields.error);
+        if (!req.file) throw new InputError('Choose a certificate file to upload.', [{ path: 'file', message: 'Choose a file.' }]);
+        const password = fields.data.password ? fields.data.password : undefined;
+        return {
+          bytes: req.file.buffer,
+          originalName: req.file.originalname,
+          mediaType: req.file.mimetype,
+          ...(password !== undefined ? { password } : {}),
+        };
+      },
+    };
+  };
+
+  /** An upload refused with nothing stored is explained next to its form; anything else goes to the error handler. */
+  const renderUploadRefusal = async (req: Request, res: Response, id: string, kind: CertificateKind, err: unknown) => {
+    if (!(err instanceof AppError) || !UPLOAD_STATUSES.has(err.status)) throw err;
+    const view = await load(req, id);
+    // An unreadable file, or a refused renewal, comes with the engine's report: what is wrong and how to fix it.
+    const report = err instanceof CertificateUnreadableError || err instanceof RenewalRefusedError ? err.report : null;
+    renderCertificates(
+      res,
+      view,
+      {
+        kind,
+        code: err.code,
+        message: err.message,
+        fix: err instanceof RenewalRefusedError ? err.fix : null,
+        findings: report ? reportView(kind, report, null) : null,
+      },
+      err.status,
+    );
+  };
+
+  router.post('/applications/:id/certificates/:kind', policy({ auth: 'session:applicant', returns: 'stores and validates an uploaded certificate; redirect to its report' }), singleUpload(CERTIFICATE_MAX_BYTES), requireCsrf, async (req, res) => {
+    const id = param(req, 'id');
+    const upload = certificateUpload(req);
     try {
-      if (!fields.success) throw inputErrorFrom('The password could not be read.', fields.error);
-      if (!req.file) throw new InputError('Choose a certificate file to upload.', [{ path: 'file', message: 'Choose a file.' }]);
-      const password = fields.data.password ? fields.data.password : undefined;
-      const view = await partners.uploadCertificate(actor, id, kind.data, {
-        bytes: req.file.buffer,
-        originalName: req.file.originalname,
-        mediaType: req.file.mimetype,
-        ...(password !== undefined ? { password } : {}),
-      });
-      const c = view.certificates[kind.data];
+      const view = await partners.uploadCertificate(actorFrom(req), id, upload.kind, upload.file());
+      const c = view.certificates[upload.kind];
       const ok = c?.report.verdict === 'pass';
       setFlash(req, ok ? 'ok' : 'error', ok ? `Certificate uploaded and accepted.` : 'Certificate uploaded, but it does not pass: see what to fix below.');
-      res.redirect(303, `/applications/${id}/certificates#cert-${kind.data}`);
+      res.redirect(303, `/applications/${id}/certificates#cert-${upload.kind}`);
     } catch (err) {
-      if (!(err instanceof AppError) || !UPLOAD_STATUSES.has(err.status)) throw err;
-      const view = await load(req, id);
-      // An unreadable file comes with the engine's report: what is wrong and how to fix it.
-      const findings = err instanceof CertificateUnreadableError ? reportView(kind.data, err.report, null) : null;
-      renderCertificates(res, view, { kind: kind.data, code: err.code, message: err.message, findings }, err.status);
+      await renderUploadRefusal(req, res, id, upload.kind, err);
     }
   });
+
+  router.post(
+    '/applications/:id/certificates/:kind/renew',
+    policy({ auth: 'session:applicant', returns: "an approved partner's renewed QWAC or QSealC replaces the approved one after the renewal checks; redirect (or the page with the refusal)" }),
+    singleUpload(CERTIFICATE_MAX_BYTES),
+    requireCsrf,
+    async (req, res) => {
+      const id = param(req, 'id');
+      const upload = certificateUpload(req);
+      try {
+        const r = await partners.renewCertificate(actorFrom(req), id, upload.kind, upload.file());
+        const what = r.kind === 'qwac' ? 'QWAC' : 'QSealC';
+        setFlash(req, 'ok', `Renewed ${what} accepted (serial ${r.renewed.serialNumber}, valid until ${r.renewed.notAfter.slice(0, 10)}): it is now your approved ${what}.`);
+        res.redirect(303, `/applications/${id}/certificates#cert-${upload.kind}`);
+      } catch (err) {
+        await renderUploadRefusal(req, res, id, upload.kind, err);
+      }
+    },
+  );
 
   // --- questionnaire and evidence ---
   const renderQuestionnaire = (

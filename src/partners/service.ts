@@ -41,6 +41,7 @@ import {
   autoApprovalChecks,
   autoRegisterAuthorised,
   consistencyFindings,
+  renewalRefusal,
   ROLE_TO_PSD2,
   subjectAttribute,
   submissionBlockers,
@@ -54,6 +55,9 @@ import {
   fourEyes,
   knockoutNeedsAcceptance,
   notEditable,
+  nothingToRenew,
+  RenewalRefusedError,
+  renewalNotApproved,
   roleRequired,
   staffOnly,
   SubmissionBlockedError,
@@ -122,6 +126,7 @@ import {
   type RequestedRole,
   type StaffRole,
   type TimelineEntry,
+  type UploadedFile,
 } from './types.js';
 
 export interface PartnersServiceDeps {
@@ -207,6 +212,29 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     const actor: Actor = 'kind' in ref ? { type: ref.kind, id: ref.id, label: ref.label } : { type: ref.type, id: ref.id, label: ref.label };
     const ip = 'kind' in ref ? (ref.ip ?? null) : null;
     return audit.record({ actor, action, subject, data, ip });
+  }
+
+  /**
+   * An uploaded certificate, read and validated as `kind`. Read here (not only in the engine) to keep the
+   * certificate DERs: the upload itself, and any private key in a PKCS#12 file, is never stored.
+   */
+  async function readUploadedCertificate(
+    kind: CertificateKind,
+    file: UploadedFile & { password?: string },
+  ): Promise<{ leaf: Uint8Array; chain: Uint8Array[]; report: CertificateReport; password: string | undefined }> {
+    const bytes = file.bytes;
+    if (bytes.length > CERTIFICATE_MAX_BYTES) throw uploadTooLarge(CERTIFICATE_MAX_BYTES);
+    const password = typeof file.password === 'string' && file.password !== '' ? file.password : undefined;
+    const read = readCertificates(bytes, password === undefined ? {} : { password });
+    if (!read.ok) {
+      if (read.finding.code === 'input.password') throw certificatePassword(password === undefined);
+      throw new CertificateUnreadableError(await eidas.validate(bytes, { expect: kind }));
+    }
+    const [leaf, ...chain] = read.ders;
+    if (!leaf) throw new CertificateUnreadableError(await eidas.validate(bytes, { expect: kind }));
+    const report: CertificateReport = await eidas.validate(Buffer.concat(read.ders.map((d) => Buffer.from(d))), { expect: kind });
+    if (report.sha256 === '') throw new CertificateUnreadableError(report);
+    return { leaf, chain, report, password };
   }
 
   async function loadOwn(applicant: ActorRef, applicationId: string): Promise<ApplicationRecord> {
@@ -726,23 +754,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     async uploadCertificate(applicant, applicationId, kind, file) {
       if (kind !== 'qwac' && kind !== 'qseal') throw new NotFoundError('No such certificate slot.');
       assertEditable(await loadOwn(applicant, applicationId));
-      const bytes = file.bytes;
-      if (bytes.length > CERTIFICATE_MAX_BYTES) throw uploadTooLarge(CERTIFICATE_MAX_BYTES);
-      const password = typeof file.password === 'string' && file.password !== '' ? file.password : undefined;
-
-      // Read here (not only in the engine) to keep the certificate DERs: the upload itself, and any
-      // private key in a PKCS#12 file, is never stored.
-      const read = readCertificates(bytes, password === undefined ? {} : { password });
-      if (!read.ok) {
-        if (read.finding.code === 'input.password') throw certificatePassword(password === undefined);
-        throw new CertificateUnreadableError(await eidas.validate(bytes, { expect: kind }));
-      }
-      const [leaf, ...chain] = read.ders;
-      if (!leaf) throw new CertificateUnreadableError(await eidas.validate(bytes, { expect: kind }));
-      const report: CertificateReport = await eidas.validate(Buffer.concat(read.ders.map((d) => Buffer.from(d))), {
-        expect: kind,
-      });
-      if (report.sha256 === '') throw new CertificateUnreadableError(report);
+      const { leaf, chain, report, password } = await readUploadedCertificate(kind, file);
 
       const app = await tx.run(async () => {
         const fresh = await loadOwn(applicant, applicationId);
@@ -774,6 +786,55 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
         return { ...fresh, updatedAt: at };
       });
       return buildView(app, 'applicant');
+    },
+
+    async renewCertificate(applicant, applicationId, kind, file) {
+      if (kind !== 'qwac' && kind !== 'qseal') throw new NotFoundError('No such certificate slot.');
+      const before = await loadOwn(applicant, applicationId);
+      if (before.state !== 'approved' && before.state !== 'conditionally_approved') throw renewalNotApproved(before.state);
+      const { leaf, chain, report } = await readUploadedCertificate(kind, file);
+
+      return tx.run(async () => {
+        // Read again inside the transaction: an officer may have acted while the certificate was validated.
+        const app = await loadOwn(applicant, applicationId);
+        if (app.state !== 'approved' && app.state !== 'conditionally_approved') throw renewalNotApproved(app.state);
+        const partner = await repo.partnerForApplication(app.id);
+        const approvedSha = partner ? (kind === 'qwac' ? partner.qwacSha256 : partner.qsealSha256) : null;
+        const current = approvedSha ? (await repo.currentCertificates(app.id)).find((c) => c.kind === kind && c.sha256 === approvedSha) : undefined;
+        if (!partner || !current) throw nothingToRenew(kind);
+        const refusal = renewalRefusal({ kind, current: current.report, renewed: report, allowedRoles: partner.allowedRoles });
+        if (refusal) throw new RenewalRefusedError(refusal.code, refusal.message, refusal.fix, report);
+
+        const at = iso();
+        const rec: CertificateRecord = {
+          id: randomUUID(),
+          applicationId: app.id,
+          kind,
+          der: leaf,
+          chain,
+          sha256: sha256Hex(leaf),
+          report,
+          current: true,
+          uploadedAt: at,
+          uploadedBy: applicant.id,
+        };
+        await repo.insertCertificate(rec);
+        await repo.updatePartnerCertificate(partner.id, kind, rec.sha256, at);
+        const summary = (r: CertificateReport) => ({ sha256: r.sha256, serialNumber: r.serialNumber, issuer: r.issuer, notAfter: r.notAfter });
+        await record(applicant, 'partner.certificate.renewed', { type: 'partner', id: partner.id }, {
+          applicationId: app.id,
+          kind,
+          certificateId: rec.id,
+          previous: summary(current.report),
+          renewed: summary(report),
+          sameIssuingCa: (current.report.chain[1]?.spkiSha256 ?? null) === (report.chain[1]?.spkiSha256 ?? null),
+        });
+        return {
+          kind,
+          previous: { serialNumber: current.report.serialNumber, notAfter: current.report.notAfter },
+          renewed: { serialNumber: report.serialNumber, notAfter: report.notAfter },
+        };
+      });
     },
 
     async saveAnswers(applicant, applicationId, form) {

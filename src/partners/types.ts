@@ -226,6 +226,13 @@ export type PartnerRolesListener = (change: PartnerRolesChange) => Promise<void>
  * What the lifecycle monitor (src/monitor) reads of a partner: the certificates it was approved with, where to
  * find it in the NCA register, whom to tell, and how its last suspension came about.
  */
+/** What a renewal replaced. */
+export interface CertificateRenewal {
+  kind: CertificateKind;
+  previous: { serialNumber: string; notAfter: string };
+  renewed: { serialNumber: string; notAfter: string };
+}
+
 export interface MonitoredPartner {
   partner: PartnerView;
   applicationState: ApplicationState;
@@ -375,6 +382,18 @@ export interface PartnersService {
     kind: CertificateKind,
     file: UploadedFile & { password?: string },
   ): Promise<ApplicationView>;
+  /**
+   * An approved partner replaces its approved QWAC or QSealC with the renewed one (RENEWAL_CHECKS in checks.ts:
+   * the slot's type, passes validation, not the same, same organizationIdentifier, keeps the allowed roles'
+   * PSD2 roles, expires later). The renewed certificate becomes the approved one the monitor and the
+   * mutual-TLS checks follow; audited as partner.certificate.renewed. The partner's status is not changed.
+   */
+  renewCertificate(
+    applicant: ActorRef,
+    applicationId: string,
+    kind: CertificateKind,
+    file: UploadedFile & { password?: string },
+  ): Promise<CertificateRenewal>;
   /** Saves a draft of the answers; type errors per question come back, valid answers are kept. */
   saveAnswers(
     applicant: ActorRef,

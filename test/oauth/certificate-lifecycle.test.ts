@@ -4,9 +4,7 @@
  * approved QWAC found revoked stops issuance and API calls, revokes what was bound to it and suspends the partner.
  */
 import assert from 'node:assert/strict';
-import { issueCertificate } from '../../src/devpki/builder.js';
-import * as oids from '../../src/eidas/oids.js';
-import { x509 } from '../../src/eidas/x509.js';
+import { renewedPartnerCertificate } from '../helpers/devpki.js';
 import { startOAuthPortal, type OAuthHarness } from './harness.js';
 import type { Dispatcher } from 'undici';
 
@@ -25,41 +23,8 @@ describe('oauth: certificate renewal and revocation', function () {
 
   /** A new QWAC for Acme Payments from the dev QTSP's QWAC CA: same subject and roles, a new key. */
   async function renewedAcmeQwac(): Promise<Dispatcher> {
-    const acmeDev = h.pki.partners.find((p) => p.slug === 'acme-payments')!;
-    const ca = h.pki.cas['qwac-ca'];
-    const base = h.pki.responderBaseUrl;
-    const { cert, keys } = await issueCertificate({
-      subject: acmeDev.qwac.cert.subject,
-      issuer: ca,
-      keyAlgorithm: 'EC-P256',
-      notBefore: new Date(Date.now() - DAY),
-      notAfter: new Date(Date.now() + 365 * DAY),
-      keyUsage: x509.KeyUsageFlags.digitalSignature,
-      eku: [oids.id_kp_serverAuth, oids.id_kp_clientAuth],
-      san: { dns: [acmeDev.dns] },
-      policies: [oids.qcp_web, oids.qcp_web_psd2],
-      qc: {
-        compliance: true,
-        types: [oids.id_etsi_qct_web],
-        pds: [{ url: 'https://pki.dev-qtsp.test/pds/pds-en.pdf', language: 'en' }],
-        semanticsId: oids.id_etsi_qcs_semanticsId_Legal,
-        psd2: {
-          roles: [
-            { oid: oids.id_psd2_role_psp_ai, name: 'PSP_AI' },
-            { oid: oids.id_psd2_role_psp_pi, name: 'PSP_PI' },
-          ],
-          ncaName: acmeDev.ncaName,
-          ncaId: acmeDev.ncaId,
-        },
-      },
-      crlUrl: `${base}/crl/qwac-ca.crl`,
-      ocspUrl: `${base}/ocsp/qwac-ca`,
-      caIssuersUrl: `${base}/ca/qwac-ca.cer`,
-    });
-    h.pki.issued['qwac-ca'].push({ serial: cert.serialNumber, subject: cert.subject, file: 'test/renewed.pem', status: 'good' });
-    const pkcs8 = await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey);
-    const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
-    return h.clientWith(`${cert.toString('pem')}\n${ca.cert.toString('pem')}\n`, key);
+    const { pem, key } = await renewedPartnerCertificate(h.pki, 'acme-payments', 'qwac', { notAfter: new Date(Date.now() + 365 * DAY) });
+    return h.clientWith(pem, key);
   }
 
   before(async () => {
