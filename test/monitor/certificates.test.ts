@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { PartnerStatusChange } from '../../src/partners/types.js';
+import { renewedPartnerCertificate } from '../helpers/devpki.js';
+import { applicant, file } from '../partners/helpers.js';
 import { monitorHarness, type MonitorHarness } from './helpers.js';
 
 const TECH = 'technical@fintech.test';
@@ -98,6 +100,22 @@ describe('monitor: certificates', function () {
       h.notices.map((n) => n.data.thresholdDays),
       [7, 7, 1, 1],
     );
+  });
+
+  it('after the partner renewed its QWAC and QSealC, the old ones expiring suspends nothing: the monitor checks the renewed ones', async () => {
+    h = await monitorHarness({ revocation: 'off' });
+    const who = applicant();
+    for (const kind of ['qwac', 'qseal'] as const) {
+      const renewed = await renewedPartnerCertificate(h.ownPki, 'acme-payments', kind);
+      await h.service.renewCertificate(who, h.acmeApp.id, kind, file(renewed.pem, `${kind}.pem`));
+    }
+    h.daysBeforeExpiry(-0.5);
+    const r = await h.monitor.runOnce();
+    assert.equal(r.status, 'ok', r.error ?? '');
+    assert.deepEqual(r.actions, []);
+    assert.equal(r.summary?.certificatesChecked, 2);
+    assert.equal((await h.service.getPartner(h.acme.id))?.status, 'active');
+    assert.deepEqual(h.notices, []);
   });
 
   it('an expired approved QWAC suspends the partner with CERTIFICATE_EXPIRED; the expired QSealC opens a task', async () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { errorCodeFrom, signUpAndEnrol, type Agent } from '../helpers/web.js';
 import { acmeProfile, badCert, partnerCert, pkcs12, PDF } from '../partners/helpers.js';
+import { renewedPartnerCertificate } from '../helpers/devpki.js';
 import {
   applicantActor,
   appState,
@@ -187,6 +188,50 @@ describe('pages: the applicant', function () {
     assert.match(done.text, /<ol class="timeline">[\s\S]*The portal \(automatic\)/);
     assert.match(done.text, /now with: Nobody \(closed\)/);
     assert.doesNotMatch(done.text, /action="[^"]*\/withdraw"/);
+  });
+
+  it('certificates: an approved partner renews its QWAC on the page; CSRF, another applicant and a refused renewal change nothing', async () => {
+    const id = await newApplication(alice);
+    await post(alice, `/applications/${id}/profile`, await tokenOf(alice, `/applications/${id}/profile`), profileForm());
+    let token = await tokenOf(alice, `/applications/${id}/certificates`);
+    for (const kind of ['qwac', 'qseal'] as const) {
+      const r = await upload(alice, `/applications/${id}/certificates/${kind}`, token, asUpload(partnerCert(app.pki, 'acme-payments', kind)));
+      assert.equal(r.status, 303, errorCodeFrom(r.text) ?? '');
+    }
+    const submit = await post(alice, `/applications/${id}/submit`, await tokenOf(alice, `/applications/${id}`));
+    assert.equal(submit.status, 303);
+    assert.equal(appState(app.web, id), 'approved');
+
+    let certs = await page(alice, `/applications/${id}/certificates`);
+    assert.equal((certs.text.match(/<h3 id="renew-(qwac|qseal)-title">Renew this certificate<\/h3>/g) ?? []).length, 2);
+    assert.match(certs.text, new RegExp(`action="/applications/${id}/certificates/qwac/renew"`));
+    token = assertCsrfInEveryForm(certs.text).token;
+    const renewed = await renewedPartnerCertificate(app.pki, 'acme-payments', 'qwac');
+    const renewedFile = { bytes: Buffer.from(renewed.pem), name: 'renewed-qwac.pem', type: 'application/x-pem-file' };
+    const before = dbState(app.web);
+
+    for (const t of [null, 'wrong-token']) {
+      const r = await upload(alice, `/applications/${id}/certificates/qwac/renew`, t, renewedFile);
+      assert.equal(r.status, 403);
+      assert.equal(errorCodeFrom(r.text), 'csrf.invalid');
+    }
+    const notHers = await upload(mallory, `/applications/${id}/certificates/qwac/renew`, await tokenOf(mallory, '/applications'), renewedFile);
+    assert.equal(notHers.status, 404);
+    const narrower = await renewedPartnerCertificate(app.pki, 'acme-payments', 'qwac', { roles: ['PSP_AI'] });
+    const refused = await upload(alice, `/applications/${id}/certificates/qwac/renew`, token, { ...renewedFile, bytes: Buffer.from(narrower.pem) });
+    assert.equal(refused.status, 422);
+    assert.equal(errorCodeFrom(refused.text), 'renewal.roles_missing');
+    assert.match(refused.text, /lacks the PSD2 role PSP_PI \(PIS\) you are allowed/);
+    assert.match(refused.text, /ask the bank to narrow your services first/);
+    assert.deepEqual(dbState(app.web), before);
+
+    const ok = await upload(alice, `/applications/${id}/certificates/qwac/renew`, token, renewedFile);
+    assert.equal(ok.status, 303, errorCodeFrom(ok.text) ?? '');
+    assert.equal(ok.headers.location, `/applications/${id}/certificates#cert-qwac`);
+    certs = await page(alice, `/applications/${id}/certificates`);
+    assert.match(certs.text, /Renewed QWAC accepted \(serial [0-9a-f]+, valid until \d{4}-\d\d-\d\d\): it is now your approved QWAC\./i);
+    assert.match(certs.text, new RegExp(renewed.cert.serialNumber, 'i'));
+    assert.equal(appState(app.web, id), 'approved');
   });
 
   it('certificates: a PKCS#12 with a wrong password is 422 with the message on the page; oversized is 413; nothing stored', async () => {
