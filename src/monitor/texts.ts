@@ -52,14 +52,14 @@ export function expiryNotice(input: {
   const days = threshold === 1 ? '1 day' : `${threshold} days`;
   const consequence =
     kind === 'qwac'
-      ? 'When the approved QWAC expires, the bank suspends your organisation’s API clients automatically until a valid certificate is approved.'
+      ? 'If the approved QWAC expires before a renewed one is uploaded, the bank suspends your organisation’s API clients automatically.'
       : 'Without a valid QSealC your organisation cannot sign registration requests.';
   return {
     subject: `Your ${KIND[kind]} expires within ${days} (${legalName})`,
     text:
       `Hello,\n\nThe ${KIND[kind]} that ${legalName} was approved with expires on ${formatDate(report.notAfter)}, within ${days}.\n\n` +
       `Certificate: serial ${report.serialNumber}\nSubject: ${clip(report.subject, 300)}\nIssuer: ${clip(report.issuer, 300)}\n\n` +
-      `What to do: obtain a renewed certificate from your QTSP before that date and send it to the bank. ${consequence}\n\n` +
+      `What to do: obtain a renewed certificate from your QTSP and, before that date, upload it in the partner portal (your application’s Certificates page, “Renew this certificate”). It replaces the approved one at once when it passes the checks. ${consequence}\n\n` +
       'You receive this notice 60, 30, 14, 7 and 1 days before a certificate expires.' +
       SIGNATURE,
   };

@@ -74,6 +74,7 @@ describe('monitor: certificates', function () {
     assert.match(sixty.email!.subject, /^Your QWAC expires within 60 days \(Acme Payments GmbH\)$/);
     assert.match(sixty.email!.text, new RegExp(`expires on ${h.acmeDev.qwac.cert.notAfter.toISOString().slice(0, 10)}`));
     assert.match(sixty.email!.text, /suspends your organisation’s API clients automatically/);
+    assert.match(sixty.email!.text, /upload it in the partner portal \(your application’s Certificates page, “Renew this certificate”\)/);
     // Each notice is an audited action carrying the certificate it is about.
     const ev = (await h.audit.list({ action: 'monitor.expiry_notice' })).find((e) => (e.data.evidence as { thresholdDays: number }).thresholdDays === 1)!;
     assert.ok(ev);
