@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Response } from 'playwright-core';
 import { type Responder, startThrowawayPortal } from '../../src/demo/throwaway.js';
 import type { Portal } from '../../src/main.js';
+import type { DevPki } from '../../src/devpki/index.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,6 +48,8 @@ export function parseSeedText(text: string): Map<string, SeedAccount> {
 export interface JourneyPortal {
   portal: Portal;
   responder: Responder;
+  /** The dev PKI the responder answers for (renewed certificates issued in a test are pushed to it). */
+  pki: DevPki;
   /** `https://localhost:<port>` */
   baseUrl: string;
   certsDir: string;
@@ -71,13 +74,13 @@ export async function startJourneyPortal(): Promise<JourneyPortal> {
   try {
     const t = await startThrowawayPortal({ prefix: 'portal-journeys-', keyAlgorithm: 'EC-P256', hardFailRevocation: false, env: { NODE_ENV: 'test' } });
     cleanups.push(() => t.stop());
-    const { portal, responder, certsDir, seedText } = t;
+    const { portal, responder, certsDir, seedText, pki } = t;
     const accounts = parseSeedText(seedText);
     assert.ok(accounts.size >= 4, `the demo seed printed its accounts:\n${seedText}`);
 
     const browser = await launchChromium();
     cleanups.push(() => browser.close());
-    return { portal, responder, baseUrl: `https://localhost:${portal.publicPort}`, certsDir, accounts, browser, close };
+    return { portal, responder, pki, baseUrl: `https://localhost:${portal.publicPort}`, certsDir, accounts, browser, close };
   } catch (err) {
     await close();
     throw err;

@@ -13,10 +13,12 @@
  * step the later ones are skipped rather than failing for the same reason.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { FINDINGS } from '../../src/eidas/findings.js';
+import { renewedPartnerCertificate } from '../helpers/devpki.js';
 import { nextTotpCode } from '../helpers/web.js';
 import {
   CHROMIUM,
@@ -471,6 +473,31 @@ describe('browser journeys: applicant and risk officers (Chromium)', function ()
     assert.match(await text(entries.first()), /now with: Nobody \(closed\)/);
     assert.match(await text(a.locator('h2#partner-title + p')), /Active/);
     shots.push(await shoot(a, '09-applicant-approved'));
+  });
+
+  it('the approved applicant renews its QWAC on the certificates page: a refused file first, then the renewed certificate', async () => {
+    const { page } = applicant;
+    await go(page, url(`${appPath}/certificates`));
+    const qwac = page.locator('#cert-qwac');
+    assert.match(await text(qwac.locator('h3')), /^Renew this certificate$/);
+    // The approved certificate itself is refused, with the code and the fix next to the form.
+    await qwac.getByLabel('Renewed certificate file').setInputFiles(path.join(env.certsDir, 'partners', 'nordic-insights', 'qwac.pem'));
+    applicant.expectStatus(422);
+    const refused = await submit(page, qwac.getByRole('button', { name: 'Renew the QWAC' }));
+    assert.equal(refused.status(), 422);
+    assert.equal(await errorCode(page), 'renewal.same_certificate');
+    assert.match(await text(page.locator('#upload-qwac-error')), /already approved[\s\S]*Upload the new certificate your QTSP issued/);
+
+    const renewed = await renewedPartnerCertificate(env.pki, 'nordic-insights', 'qwac');
+    const file = path.join(env.certsDir, 'renewed-nordic-qwac.pem');
+    writeFileSync(file, renewed.pem);
+    await page.locator('#cert-qwac').getByLabel('Renewed certificate file').setInputFiles(file);
+    await submit(page, page.locator('#cert-qwac').getByRole('button', { name: 'Renew the QWAC' }));
+    assert.equal(new URL(page.url()).pathname, `${appPath}/certificates`);
+    assert.match(await text(page.locator('.flash-ok')), /^Renewed QWAC accepted \(serial [0-9a-f]+, valid until \d{4}-\d\d-\d\d\): it is now your approved QWAC\.$/i);
+    const sha256 = createHash('sha256').update(new Uint8Array(renewed.cert.rawData)).digest('hex');
+    assert.match(await text(page.locator('#cert-qwac')), new RegExp(`SHA-256${sha256}`), 'the report shown is the renewed certificate');
+    shots.push(await shoot(page, '10-certificate-renewed'));
   });
 
   it('no page logged a console error, a CSP violation or an uncaught error; the screenshots exist', () => {
