@@ -237,6 +237,18 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
     return { leaf, chain, report, password };
   }
 
+  /** The application's new current certificate of `kind`, as uploaded (or renewed) by `by` at `at`. */
+  function currentCertificateRecord(
+    applicationId: string,
+    kind: CertificateKind,
+    read: { leaf: Uint8Array; chain: Uint8Array[]; report: CertificateReport },
+    by: ActorRef,
+    at: string,
+  ): CertificateRecord {
+    const { leaf, chain, report } = read;
+    return { id: randomUUID(), applicationId, kind, der: leaf, chain, sha256: sha256Hex(leaf), report, current: true, uploadedAt: at, uploadedBy: by.id };
+  }
+
   async function loadOwn(applicant: ActorRef, applicationId: string): Promise<ApplicationRecord> {
     const app = typeof applicationId === 'string' && applicationId.length <= 100 ? await repo.getApplication(applicationId) : null;
     // Same answer for "not yours" and "does not exist": ids are not an oracle.
@@ -760,18 +772,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
         const fresh = await loadOwn(applicant, applicationId);
         assertEditable(fresh);
         const at = iso();
-        const rec: CertificateRecord = {
-          id: randomUUID(),
-          applicationId: fresh.id,
-          kind,
-          der: leaf,
-          chain,
-          sha256: sha256Hex(leaf),
-          report,
-          current: true,
-          uploadedAt: at,
-          uploadedBy: applicant.id,
-        };
+        const rec = currentCertificateRecord(fresh.id, kind, { leaf, chain, report }, applicant, at);
         await repo.insertCertificate(rec);
         await repo.updateApplication(fresh.id, { updatedAt: at });
         await record(applicant, 'application.certificate.uploaded', { type: 'application', id: fresh.id }, {
@@ -806,18 +807,7 @@ export function createPartnersService(deps: PartnersServiceDeps): PartnersServic
         if (refusal) throw new RenewalRefusedError(refusal.code, refusal.message, refusal.fix, report);
 
         const at = iso();
-        const rec: CertificateRecord = {
-          id: randomUUID(),
-          applicationId: app.id,
-          kind,
-          der: leaf,
-          chain,
-          sha256: sha256Hex(leaf),
-          report,
-          current: true,
-          uploadedAt: at,
-          uploadedBy: applicant.id,
-        };
+        const rec = currentCertificateRecord(app.id, kind, { leaf, chain, report }, applicant, at);
         await repo.insertCertificate(rec);
         await repo.updatePartnerCertificate(partner.id, kind, rec.sha256, at);
         const summary = (r: CertificateReport) => ({ sha256: r.sha256, serialNumber: r.serialNumber, issuer: r.issuer, notAfter: r.notAfter });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { AppError, InputError } from '../../src/errors.js';
+import { type AppError, InputError } from '../../src/errors.js';
 import { CertificateUnreadableError } from '../../src/partners/errors.js';
 import { isValidLei, redirectUriProblem } from '../../src/partners/profile.js';
 import { sanitiseFileName, sha256Hex } from '../../src/partners/uploads.js';
@@ -25,19 +25,12 @@ import {
   REVIEWER,
   snapshot,
   type Harness,
+  expectError,
 } from './helpers.js';
 
 const A = applicant(1);
 const B = applicant(2);
 
-function expectError(code: string, status: number) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AppError, String(e));
-    assert.equal(e.code, code, e.message);
-    assert.equal(e.status, status);
-    return true;
-  };
-}
 
 function fieldsOf(e: unknown): Record<string, string> {
   assert.ok(e instanceof InputError, String(e));

@@ -3,12 +3,14 @@
  * service (dev register imported), the questionnaire, and the eIDAS engine on a dev PKI generated once per
  * test run with its OCSP/CRL responder.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { webcrypto } from 'node:crypto';
 import forge from 'node-forge';
 import { createAuditService, type AuditService } from '../../src/audit/service.js';
+import { AppError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config.js';
 import { issueCertificate } from '../../src/devpki/builder.js';
 import type { DevPki } from '../../src/devpki/generate.js';
@@ -260,4 +262,14 @@ export async function presentedQwac(eidas: EidasService, upload: UploadedFile): 
   if (!read.ok) throw new Error(`unreadable test certificate: ${read.finding.message}`);
   const report = await eidas.validate(Buffer.concat(read.ders.map((d) => Buffer.from(d))), { expect: 'qwac' });
   return { ders: read.ders, report };
+}
+
+/** For assert.rejects: an AppError with this code and status. */
+export function expectError(code: string, status: number) {
+  return (e: unknown) => {
+    assert.ok(e instanceof AppError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.equal(e.status, status);
+    return true;
+  };
 }

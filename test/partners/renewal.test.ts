@@ -5,10 +5,9 @@
  * nothing changed (database snapshot, audit head).
  */
 import assert from 'node:assert/strict';
-import { AppError } from '../../src/errors.js';
 import type { ApplicationView } from '../../src/partners/types.js';
 import { renewedPartnerCertificate } from '../helpers/devpki.js';
-import { acmeProfile, applicant, auditActions, auditHead, file, harness, partnerCert, snapshot, type Harness } from './helpers.js';
+import { acmeProfile, applicant, auditActions, auditHead, expectError, file, harness, partnerCert, snapshot, type Harness } from './helpers.js';
 
 const DAY = 86_400_000;
 const A = applicant(1);
@@ -23,14 +22,6 @@ async function approvedAcme(h: Harness): Promise<ApplicationView> {
   return view;
 }
 
-function expectError(code: string, status: number) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AppError, String(e));
-    assert.equal(e.code, code, e.message);
-    assert.equal(e.status, status);
-    return true;
-  };
-}
 
 const pemFile = (pem: string) => file(pem, 'renewed.pem', 'application/x-pem-file');
 

@@ -3,7 +3,6 @@
  * four eyes, knock-outs, conditions, rejection, and partner suspension.
  */
 import assert from 'node:assert/strict';
-import { AppError } from '../../src/errors.js';
 import type { ActorRef, ApplicationView } from '../../src/partners/types.js';
 import {
   acmeProfile,
@@ -21,6 +20,7 @@ import {
   snapshot,
   staff,
   type Harness,
+  expectError,
 } from './helpers.js';
 
 const A = applicant(1);
@@ -46,14 +46,6 @@ async function inReview(h: Harness, answers?: Record<string, unknown>): Promise<
   return h.service.startReview(REVIEWER, draft.id);
 }
 
-function expectError(code: string, status: number) {
-  return (e: unknown) => {
-    assert.ok(e instanceof AppError, String(e));
-    assert.equal(e.code, code, e.message);
-    assert.equal(e.status, status);
-    return true;
-  };
-}
 
 const MEDIUM = (now: Date) => ({
   ...goodAnswers(now),
