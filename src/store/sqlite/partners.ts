@@ -379,6 +379,8 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
       'UPDATE partners SET status = ?, status_reason_code = ?, status_reason = ?, updated_at = ? WHERE id = ?',
     ),
     updatePartnerRoles: db.prepare('UPDATE partners SET allowed_roles = ?, updated_at = ? WHERE id = ?'),
+    updatePartnerQwac: db.prepare('UPDATE partners SET qwac_sha256 = ?, updated_at = ? WHERE id = ?'),
+    updatePartnerQseal: db.prepare('UPDATE partners SET qseal_sha256 = ?, updated_at = ? WHERE id = ?'),
   };
 
   return {
@@ -647,6 +649,10 @@ export function createSqlitePartnersRepository(db: Db): PartnersRepository {
 
     async updatePartnerRoles(id, allowedRoles, updatedAt) {
       s.updatePartnerRoles.run(JSON.stringify(allowedRoles), updatedAt, id);
+    },
+
+    async updatePartnerCertificate(id, kind, sha256, updatedAt) {
+      (kind === 'qwac' ? s.updatePartnerQwac : s.updatePartnerQseal).run(sha256, updatedAt, id);
     },
   };
 }
