@@ -54,6 +54,8 @@ export const ENV_DOC: Record<string, string> = {
   CLIENT_CERT_HEADER: 'Header a trusted proxy puts the client certificate in. Default `client-cert` (RFC 9440, a byte sequence of the DER); any other name is read as a URL-encoded PEM (nginx `$ssl_client_escaped_cert`).',
   SSA_MAX_AGE_DAYS: 'How old (by `iat`) a software statement may be when presented at registration. Default `365`.',
   ACCESS_TOKEN_TTL: 'Lifetime of access tokens, in seconds. Default `600`.',
+  CONSENT_AUTHORISATION_HOURS:
+    'How long a consent waits for the customer before it expires, and how long a payment consent lives (authorised and used within it). Default `24`.',
   LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
   MONITOR_INTERVAL_MS: 'How often the lifecycle monitor re-checks certificates and the NCA register, in milliseconds (`0` = off; at least `60000` otherwise). Default 6 hours, `0` when `NODE_ENV=test`.',
   SMTP_URL: 'SMTP server for notification e-mail, e.g. `smtps://user:pass@smtp.example:465`. Unset outside production: each message is written as an `.eml` file under `DATA_DIR/mail/`; unset in production: no e-mail is sent (webhooks still are) and start-up warns.',
@@ -96,6 +98,7 @@ const schema = z.object({
     .transform((v) => v.toLowerCase()),
   SSA_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86400).default(600),
+  CONSENT_AUTHORISATION_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONITOR_INTERVAL_MS: z.coerce
     .number()
@@ -147,6 +150,8 @@ export interface Config {
   /** Client certificate from a TLS-terminating proxy: believed only from these addresses/ranges. */
   proxy: { trusted: string[]; header: string };
   oauth: { ssaMaxAgeDays: number; accessTokenTtl: number };
+  /** Consents: the customer's authorisation window (and a payment consent's lifetime), in ms. */
+  consent: { authorisationWindowMs: number };
   /** The lifecycle monitor (src/monitor): interval (0 = off) and the register source (absolute path or https URL). */
   monitor: { intervalMs: number; registerSource: string | null };
   /** Notifications (src/notifications): SMTP (null = .eml files under DATA_DIR/mail), sender, worker tick (0 = off). */
@@ -257,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mtlsUrl: e.MTLS_URL ? e.MTLS_URL.replace(/\/+$/, '') : null,
     proxy: { trusted: e.TRUSTED_PROXIES, header: e.CLIENT_CERT_HEADER },
     oauth: { ssaMaxAgeDays: e.SSA_MAX_AGE_DAYS, accessTokenTtl: e.ACCESS_TOKEN_TTL },
+    consent: { authorisationWindowMs: e.CONSENT_AUTHORISATION_HOURS * 3_600_000 },
     monitor: {
       intervalMs: e.MONITOR_INTERVAL_MS ?? (e.NODE_ENV === 'test' ? 0 : 6 * 3_600_000),
       registerSource: registerSource

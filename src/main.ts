@@ -129,7 +129,15 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     if (change.status === 'suspended') await oauth.service.revokePartnerTokens(change.partnerId);
   });
   const banking = createBankingService({ db, tx, audit });
-  const consents = createConsentService({ db, tx, audit, accounts: banking, partners, clients: oauth.service });
+  const consents = createConsentService({
+    db,
+    tx,
+    audit,
+    accounts: banking,
+    partners,
+    clients: oauth.service,
+    authorisationWindowMs: config.consent.authorisationWindowMs,
+  });
   oauth.useConsents(consents);
   // A consent that ends takes its grant with it: refresh tokens stop, and the API refuses its access tokens.
   consents.onStatusChange(async (change) => {

@@ -56,7 +56,8 @@ export interface ConsentRepository {
   /** Oldest first. */
   ofCustomer(customerId: string): Promise<ConsentRecord[]>;
   /** Authorised or awaiting consents whose expiry is at or before `at`. */
-  dueForExpiry(at: string, limit: number): Promise<ConsentRecord[]>;
+  /** Authorised or awaiting consents past their expiry at `at`, and awaiting ones created at or before `awaitingSince`. */
+  dueForExpiry(at: string, awaitingSince: string, limit: number): Promise<ConsentRecord[]>;
   /** False when the consent was no longer in `from` (nothing changed). */
   updateStatus(update: StatusUpdate): Promise<boolean>;
   /** False when the consent is not authorised or already has a grant. */

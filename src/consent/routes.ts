@@ -61,6 +61,8 @@ export function shapeConsent(c: ConsentView) {
     };
     if (p.reference !== '') initiation.RemittanceInformation = { Reference: p.reference };
     data.Initiation = initiation;
+    // UK OB: the cut-off for the payment consent (authorised and used by then, or it expires).
+    if (c.expiresAt) data.CutOffDateTime = c.expiresAt;
   }
   return { Data: data, Risk: {}, Links: { Self: `${CONSENT_PATHS[c.kind]}/${encodeURIComponent(c.id)}` }, Meta: {} };
 }

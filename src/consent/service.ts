@@ -12,7 +12,8 @@
  *   awaiting_authorisation | authorised → revoked        the partner (DELETE, account access only)
  *   authorised → revoked                                 the customer, in the consent centre
  *   authorised → consumed                                the payment, executed once (banking area)
- *   awaiting_authorisation | authorised → expired        the system, past ExpirationDateTime
+ *   awaiting_authorisation | authorised → expired        the system, past ExpirationDateTime (payments: the
+ *                                                        window after creation), or awaiting past the window
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/service.js';
@@ -86,6 +87,11 @@ export interface ConsentServiceDeps {
   clients: { getClient(clientId: string): Promise<{ clientName: string | null } | null> };
   now?: () => Date;
   repository?: ConsentRepository;
+  /**
+   * How long a consent may wait for the customer's authorisation (then it expires), and how long a payment
+   * consent lives from its creation (authorised and used within it). Default DEFAULT_AUTHORISATION_WINDOW_MS.
+   */
+  authorisationWindowMs?: number;
 }
 
 export interface AuthoriseInput {
@@ -146,7 +152,18 @@ export interface ConsentService {
   markReceiptDelivered(id: string): Promise<boolean>;
 }
 
-function view(r: ConsentRecord): ConsentView {
+/** How long a consent may wait for the customer by default, and how long a payment consent lives: 24 hours. */
+export const DEFAULT_AUTHORISATION_WINDOW_MS = 24 * 3_600_000;
+
+/** When an awaiting consent stops being authorisable: its creation plus the window, or its expiry when sooner. */
+function authoriseByOf(r: Pick<ConsentRecord, 'status' | 'createdAt' | 'expiresAt'>, windowMs: number): string | null {
+  if (r.status !== 'awaiting_authorisation') return null;
+  const by = Date.parse(r.createdAt) + windowMs;
+  const expiry = r.expiresAt === null ? Infinity : Date.parse(r.expiresAt);
+  return new Date(Math.min(by, expiry)).toISOString();
+}
+
+function view(r: ConsentRecord, windowMs: number): ConsentView {
   return {
     id: r.id,
     kind: r.kind,
@@ -165,6 +182,7 @@ function view(r: ConsentRecord): ConsentView {
     statusUpdatedAt: r.statusUpdatedAt,
     authorisedAt: r.authorisedAt,
     lastUsedAt: r.lastUsedAt,
+    authoriseBy: authoriseByOf(r, windowMs),
   };
 }
 
@@ -178,6 +196,13 @@ function isActive(c: ConsentView | ConsentRecord, at: number): boolean {
 const SYSTEM: ConsentActor = { type: 'system', id: null, label: 'the bank (automatic)' };
 
 export function createConsentService(deps: ConsentServiceDeps): ConsentService {
+  const windowMs = deps.authorisationWindowMs ?? DEFAULT_AUTHORISATION_WINDOW_MS;
+  const show = (r: ConsentRecord): ConsentView => view(r, windowMs);
+  /** Still awaiting the customer after its authorisation window: treated as expired before any sweep. */
+  const waitedTooLong = (r: ConsentRecord, at: number): boolean => {
+    const by = authoriseByOf(r, windowMs);
+    return by !== null && Date.parse(by) <= at;
+  };
   const { tx, audit } = deps;
   const repo = deps.repository ?? createSqliteConsentRepository(deps.db);
   const now = deps.now ?? (() => new Date());
@@ -233,7 +258,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
       const fresh = await repo.get(current.id);
       throw invalidStatus(fresh?.status ?? current.status, change.verb, `status changed under us (read ${current.status})`);
     }
-    const updated = view((await repo.get(current.id))!);
+    const updated = show((await repo.get(current.id))!);
     await repo.insertEvent({
       consentId: current.id,
       at,
@@ -317,7 +342,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
         const previous = await repo.byIdempotencyKey(client.clientId, idempotencyKey);
         if (previous) {
           if (previous.requestHash !== requestHash) throw idempotencyConflict();
-          return view(previous);
+          return show(previous);
         }
       }
       const at = now().toISOString();
@@ -362,7 +387,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
             : {}),
         },
       });
-      return view(record);
+      return show(record);
     });
   }
 
@@ -392,7 +417,8 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
       return create(client, idempotencyKey, req.requestHash, {
         kind: 'domestic-payment',
         permissions: [],
-        expiresAt: null,
+        // A payment consent is for one payment soon: authorised and used within the window, or it expires.
+        expiresAt: new Date(now().getTime() + windowMs).toISOString(),
         transactionFrom: null,
         transactionTo: null,
         payment: req.payment,
@@ -401,16 +427,16 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
 
     async get(id) {
       const c = isId(id) ? await repo.get(id) : null;
-      return c ? view(c) : null;
+      return c ? show(c) : null;
     },
 
     async findByGrantId(grantId) {
       const c = isId(grantId) ? await repo.byGrantId(grantId) : null;
-      return c ? view(c) : null;
+      return c ? show(c) : null;
     },
 
     async getForClient(client, id) {
-      return view(await loadForClient(client, id));
+      return show(await loadForClient(client, id));
     },
 
     async deleteForClient(client, id) {
@@ -441,7 +467,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
       const before = await load(id);
       // Checked again inside the transaction; first here so that the answer names the real problem.
       if (before.status !== 'awaiting_authorisation') throw invalidStatus(before.status, 'authorised');
-      if (before.expiresAt !== null && Date.parse(before.expiresAt) <= now().getTime()) throw consentExpired();
+      if (waitedTooLong(before, now().getTime())) throw consentExpired();
       if (before.kind === 'domestic-payment' && accountIds.length !== 1) throw accountsInvalid('Choose exactly one account to pay from.');
       // Reads of the banking area, before the transaction (which re-reads the consent itself).
       if (!(await deps.accounts.ownsAccounts(customerId, accountIds))) throw accountNotOwned();
@@ -454,7 +480,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
       return tx.run(async () => {
         const c = await load(id);
         if (c.status !== 'awaiting_authorisation') throw invalidStatus(c.status, 'authorised');
-        if (c.expiresAt !== null && Date.parse(c.expiresAt) <= now().getTime()) throw consentExpired();
+        if (waitedTooLong(c, now().getTime())) throw consentExpired();
         if (grantId !== null && (await repo.byGrantId(grantId))) throw grantConflict();
         return transition(c, {
           to: 'authorised',
@@ -490,7 +516,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
       if (!isId(grantId)) throw new TypeError('consent.setGrant: grantId must be an id');
       return tx.run(async () => {
         const c = await load(id);
-        if (c.grantId === grantId) return view(c);
+        if (c.grantId === grantId) return show(c);
         if (c.status !== 'authorised') throw invalidStatus(c.status, 'linked to an authorisation');
         if (c.grantId !== null || (await repo.byGrantId(grantId))) throw grantConflict();
         if (!(await repo.setGrant(id, grantId))) throw grantConflict();
@@ -500,7 +526,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
           subject: { type: 'consent', id },
           data: { grantId, clientId: c.clientId, customerId: c.customerId },
         });
-        return view((await repo.get(id))!);
+        return show((await repo.get(id))!);
       });
     },
 
@@ -538,28 +564,31 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
     },
 
     async revocationConsequences(id, customerId) {
-      const c = view(await loadForCustomer(id, customerId));
+      const c = show(await loadForCustomer(id, customerId));
       // Past its expiry but not yet swept: already ended for every caller.
       if (c.status === 'authorised' && !isActive(c, now().getTime())) return text.consequences({ ...c, status: 'expired' }, await receiptContext(c));
       return text.consequences(c, await receiptContext(c));
     },
 
     async expireDue(at) {
-      const moment = (at ?? now()).toISOString();
+      const when = at ?? now();
+      const moment = when.toISOString();
+      const awaitingSince = new Date(when.getTime() - windowMs).toISOString();
       let expired = 0;
       for (;;) {
-        const due = await repo.dueForExpiry(moment, EXPIRY_BATCH);
+        const due = await repo.dueForExpiry(moment, awaitingSince, EXPIRY_BATCH);
         if (due.length === 0) return expired;
         for (const c of due) {
           // Each in its own transaction: one failing listener does not hold back the others.
           const done = await tx.run(async () => {
             const fresh = await repo.get(c.id);
             if (!fresh || (fresh.status !== 'authorised' && fresh.status !== 'awaiting_authorisation')) return false;
+            const pastExpiry = fresh.expiresAt !== null && fresh.expiresAt <= moment;
             await transition(fresh, {
               to: 'expired',
               channel: 'system',
               actor: SYSTEM,
-              reason: 'reached its expiry date',
+              reason: pastExpiry ? 'reached its expiry date' : 'was not authorised in time',
               verb: 'expired',
               receipt: (v, ctx, when) => (fresh.status === 'authorised' ? { kind: 'expired', text: text.expiredReceipt(v, ctx, when) } : null),
             });
@@ -586,7 +615,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
         case 'consumed':
           return 'consent.consumed';
         case 'authorised':
-          return isActive(c, now().getTime()) ? view(c) : 'consent.expired';
+          return isActive(c, now().getTime()) ? show(c) : 'consent.expired';
       }
     },
 
@@ -624,7 +653,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
           groups.set(c.partnerId, group);
         }
         if (!names.has(c.clientId)) names.set(c.clientId, await clientName(c.clientId));
-        const summary: CustomerConsentSummary = { consent: view(c), clientName: names.get(c.clientId) ?? null, active: isActive(c, t) };
+        const summary: CustomerConsentSummary = { consent: show(c), clientName: names.get(c.clientId) ?? null, active: isActive(c, t) };
         (summary.active ? group.active : group.past).push(summary);
       }
       // Partners with something active first, then by name.
@@ -636,7 +665,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
     async detailForCustomer(id, customerId) {
       const c = await loadForCustomer(id, customerId);
       return {
-        consent: view(c),
+        consent: show(c),
         clientName: await clientName(c.clientId),
         active: isActive(c, now().getTime()),
         partner: await partnerOf(c.partnerId),
@@ -653,7 +682,7 @@ export function createConsentService(deps: ConsentServiceDeps): ConsentService {
         const events: ConsentEventView[] = await repo.events(c.id);
         const accesses: ConsentAccessView[] = await repo.accesses(c.id, EXPORT_ACCESSES);
         consents.push({
-          consent: view(c),
+          consent: show(c),
           clientName: await clientName(c.clientId),
           partner: await partnerOf(c.partnerId),
           events,

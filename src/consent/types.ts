@@ -102,6 +102,11 @@ export interface ConsentView {
   statusUpdatedAt: string;
   authorisedAt: string | null;
   lastUsedAt: string | null;
+  /**
+   * Awaiting consents: when the customer's authorisation window ends (then it expires). null otherwise.
+   * Optional in the type so that views built elsewhere (test doubles) stay valid; the consent service sets it.
+   */
+  authoriseBy?: string | null;
 }
 
 export interface ConsentEventView {

@@ -290,6 +290,9 @@ export function createProvider(deps: ProviderDeps): Provider {
           if (ctx.oidc.route !== 'resume' && consent.status !== 'awaiting_authorisation') {
             throw new errors.InvalidRequest(`the consent ${id} is ${consent.status}, not awaiting authorisation: create a new one`);
           }
+          if (ctx.oidc.route !== 'resume' && consent.authoriseBy && Date.parse(consent.authoriseBy) <= Date.now()) {
+            throw new errors.InvalidRequest(`the consent ${id} was not authorised in time (by ${consent.authoriseBy}): create a new one`);
+          }
           const scopes = String(ctx.oidc.params?.scope ?? '').split(' ');
           if (!scopes.includes(CONSENT_SCOPE[consent.kind])) {
             throw new errors.InvalidRequest(`a ${consent.kind} consent needs the scope ${CONSENT_SCOPE[consent.kind]}`);

@@ -223,6 +223,8 @@ describe('consent API routes (test double for the token guard)', function () {
       assert.equal(data.Status, 'AwaitingAuthorisation');
       assert.deepEqual(data.Initiation, (body.Data as { Initiation: unknown }).Initiation);
       assert.equal('Permissions' in data, false);
+      // UK OB CutOffDateTime: authorised and used within the authorisation window (24 hours) of its creation.
+      assert.equal(Date.parse(String(data.CutOffDateTime)) - Date.parse(String(data.CreationDateTime)), 24 * 3_600_000);
       assert.deepEqual(r.body.Links, { Self: `/api/v1/domestic-payment-consents/${String(data.ConsentId)}` });
       const g = await call('get', `/api/v1/domestic-payment-consents/${String(data.ConsentId)}`);
       assert.deepEqual(g.body, r.body);

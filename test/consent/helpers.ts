@@ -59,6 +59,8 @@ export interface ConsentHarness {
   clock: { t: number };
   casey: BankAccountView[];
   dana: BankAccountView[];
+  /** Another consent service on the same parts, with its own authorisation window. */
+  withWindow(authorisationWindowMs: number): ConsentService;
   close(): void;
 }
 
@@ -71,15 +73,7 @@ export async function consentHarness(): Promise<ConsentHarness> {
   const audit = createAuditService({ db, tx, now });
   const banking = createBankingService({ db, tx, audit, now });
   const directory = testDirectory();
-  const consents = createConsentService({
-    db,
-    tx,
-    audit,
-    accounts: banking,
-    partners: directory.partnersPort,
-    clients: directory.clientsPort,
-    now,
-  });
+  const consents = createConsentService({ db, tx, audit, accounts: banking, partners: directory.partnersPort, clients: directory.clientsPort, now });
   const casey = await banking.seedDemoAccounts('cust-casey', 'Casey Customer', { now: NOW });
   const dana = await banking.seedDemoAccounts('cust-dana', 'Dana Demo', { now: NOW });
   return {
@@ -93,6 +87,8 @@ export async function consentHarness(): Promise<ConsentHarness> {
     clock,
     casey,
     dana,
+    withWindow: (authorisationWindowMs) =>
+      createConsentService({ db, tx, audit, accounts: banking, partners: directory.partnersPort, clients: directory.clientsPort, now, authorisationWindowMs }),
     close() {
       db.close();
       rmSync(dir, { recursive: true, force: true });

@@ -141,7 +141,9 @@ describe('consent service', function () {
       assert.match(c.id, /^pdc-/);
       assert.equal(c.kind, 'domestic-payment');
       assert.deepEqual(c.permissions, []);
-      assert.equal(c.expiresAt, null);
+      // A payment consent lives for the authorisation window (24 hours by default): authorised and used in it.
+      assert.equal(c.expiresAt, iso(NOW.getTime() + DAY));
+      assert.equal(c.authoriseBy, iso(NOW.getTime() + DAY));
       assert.deepEqual(c.payment, {
         instructionIdentification: 'ACME-INSTR-1',
         endToEndIdentification: 'ACME-E2E-1',
@@ -346,6 +348,17 @@ describe('consent service', function () {
       await refused(h, () => h.consents.authorise(c.id, { customerId: 'cust-casey', accountIds: [h.casey[0]!.id], grantId: 'g', channel: 'authorisation' }), 'consent.expired', 409);
     });
 
+    it('refuses a consent still awaiting the customer after the authorisation window, even without an expiry and before the sweep', async () => {
+      const c = await h.consents.createAccountAccess(ACME, accessBody({ ExpirationDateTime: undefined }));
+      assert.equal(c.expiresAt, null);
+      assert.equal(c.authoriseBy, iso(NOW.getTime() + DAY));
+      h.clock.t = NOW.getTime() + DAY - 1;
+      assert.equal((await h.consents.get(c.id))?.authoriseBy, iso(NOW.getTime() + DAY), 'still authorisable');
+      h.clock.t = NOW.getTime() + DAY;
+      await refused(h, () => h.consents.authorise(c.id, { customerId: 'cust-casey', accountIds: [h.casey[0]!.id], grantId: 'g', channel: 'authorisation' }), 'consent.expired', 409);
+      assert.equal((await h.consents.get(c.id))?.status, 'awaiting_authorisation', 'refusing changes nothing');
+    });
+
     it('refuses a grant already linked to another consent (consent.grant_conflict)', async () => {
       await authorisedAccess(undefined, undefined, 'grant-1');
       const c = await h.consents.createAccountAccess(ACME, accessBody());
@@ -487,18 +500,50 @@ describe('consent service', function () {
 
       assert.equal(await h.consents.expireDue(new Date(NOW.getTime() + DAY - 1)), 0);
       h.clock.t = NOW.getTime() + DAY;
-      assert.equal(await h.consents.expireDue(), 2);
+      // The unused payment consent reached the end of its 24-hour life too.
+      assert.equal(await h.consents.expireDue(), 3);
       assert.equal((await h.consents.get(soon.id))?.status, 'expired');
       assert.equal((await h.consents.get(waiting.id))?.status, 'expired');
-      for (const c of [later, forever, payment]) assert.equal((await h.consents.get(c.id))?.status, 'authorised');
+      assert.equal((await h.consents.get(payment.id))?.status, 'expired');
+      for (const c of [later, forever]) assert.equal((await h.consents.get(c.id))?.status, 'authorised');
       assert.deepEqual(changes.map((c) => [c.consent.id, c.from, c.to, c.actor.type, c.channel]).sort(), [
         [soon.id, 'authorised', 'expired', 'system', 'system'],
         [waiting.id, 'awaiting_authorisation', 'expired', 'system', 'system'],
+        [payment.id, 'authorised', 'expired', 'system', 'system'],
       ].sort());
       const receipts = (await h.consents.detailForCustomer(soon.id, 'cust-casey')).receipts;
       assert.deepEqual(receipts.map((r) => r.kind), ['granted', 'expired']);
-      assert.equal(count(h.db, 'consent_receipts'), 5, 'granted ×4 (three accesses, one payment) + one expired; none for the awaiting one');
+      assert.equal(count(h.db, 'consent_receipts'), 6, 'granted ×4 (three accesses, one payment) + two expired; none for the awaiting one');
       assert.equal(await h.consents.expireDue(), 0, 'a second sweep finds nothing');
+    });
+
+    it('expires a consent that waited for the customer longer than the window (no expiry of its own), without a receipt', async () => {
+      const waiting = await h.consents.createAccountAccess(ACME, accessBody({ ExpirationDateTime: undefined }));
+      const fresh = await (async () => {
+        h.clock.t = NOW.getTime() + DAY / 2;
+        return h.consents.createAccountAccess(ACME, accessBody({ ExpirationDateTime: undefined }));
+      })();
+      const receipts = count(h.db, 'consent_receipts');
+      h.clock.t = NOW.getTime() + DAY;
+      assert.equal(await h.consents.expireDue(), 1);
+      assert.equal((await h.consents.get(waiting.id))?.status, 'expired');
+      assert.equal((await h.consents.get(fresh.id))?.status, 'awaiting_authorisation', 'created later: its window is still open');
+      const events = h.db.prepare('SELECT to_status, reason FROM consent_events WHERE consent_id = ? ORDER BY seq').all(waiting.id);
+      assert.deepEqual(events.at(-1), { to_status: 'expired', reason: 'was not authorised in time' });
+      assert.equal(count(h.db, 'consent_receipts'), receipts, 'the customer never granted it: no receipt');
+      h.clock.t = NOW.getTime() + DAY + DAY / 2;
+      assert.equal(await h.consents.expireDue(), 1);
+      assert.equal((await h.consents.get(fresh.id))?.status, 'expired');
+    });
+
+    it('a custom authorisation window (authorisationWindowMs) moves both deadlines', async () => {
+      const short = h.withWindow(3_600_000);
+      const access = await short.createAccountAccess(ACME, accessBody({ ExpirationDateTime: undefined }));
+      const payment = await short.createDomesticPayment(ACME, paymentBody());
+      assert.equal(access.authoriseBy, iso(NOW.getTime() + 3_600_000));
+      assert.equal(payment.expiresAt, iso(NOW.getTime() + 3_600_000));
+      h.clock.t = NOW.getTime() + 3_600_000;
+      assert.equal(await short.expireDue(), 2);
     });
 
     it('usable treats a consent past expiry as expired before the sweep ran', async () => {

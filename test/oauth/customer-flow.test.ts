@@ -245,6 +245,20 @@ describe('customer authorisation: consent, two factors, bound tokens, the bankin
       assert.equal(consentRow(theirs)?.status, 'awaiting_authorisation');
     });
 
+    it('a consent that waited longer than the authorisation window: PAR refused (invalid_request), the consent unchanged', async () => {
+      const created = await acme.createConsent('account-access', accountAccessBody(['ReadAccountsBasic']));
+      const id = String((created.json.Data as Record<string, unknown>).ConsentId);
+      // Created 25 hours ago, as far as the store knows (the window is 24 hours by default).
+      h.portal.db.prepare('UPDATE consents SET created_at = ? WHERE id = ?').run(new Date(Date.now() - 25 * 3_600_000).toISOString(), id);
+      await assert.rejects(acme.authorizationUrl(id, 'openid accounts'), (err: unknown) => {
+        assert.ok(err instanceof client.ResponseBodyError, String(err));
+        assert.equal(err.error, 'invalid_request');
+        assert.match(String(err.error_description), /was not authorised in time/);
+        return true;
+      });
+      assert.equal(consentRow(id)?.status, 'awaiting_authorisation');
+    });
+
     it('no consent in the request: the customer is sent back with invalid_request', async () => {
       const verifier = client.randomPKCECodeVerifier();
       const url = await client.buildAuthorizationUrlWithPAR(acme.config, {

@@ -139,8 +139,9 @@ export function createSqliteConsentRepository(db: Db): ConsentRepository {
   const byKey = db.prepare('SELECT * FROM consents WHERE client_id = ? AND idempotency_key = ?');
   const ofCustomer = db.prepare('SELECT * FROM consents WHERE customer_id = ? ORDER BY created_at, id');
   const due = db.prepare(`SELECT * FROM consents
-    WHERE status IN ('authorised', 'awaiting_authorisation') AND expires_at IS NOT NULL AND expires_at <= ?
-    ORDER BY expires_at, id LIMIT ?`);
+    WHERE (status IN ('authorised', 'awaiting_authorisation') AND expires_at IS NOT NULL AND expires_at <= @at)
+       OR (status = 'awaiting_authorisation' AND created_at <= @awaiting_since)
+    ORDER BY created_at, id LIMIT @limit`);
   // COALESCE keeps what is there when the update does not set a column.
   const updateStatus = db.prepare(`UPDATE consents SET
       status = @to, status_updated_at = @at,
@@ -202,8 +203,8 @@ export function createSqliteConsentRepository(db: Db): ConsentRepository {
     async ofCustomer(customerId) {
       return (ofCustomer.all(customerId) as ConsentRow[]).map(consent);
     },
-    async dueForExpiry(at, limit) {
-      return (due.all(at, limit) as ConsentRow[]).map(consent);
+    async dueForExpiry(at, awaitingSince, limit) {
+      return (due.all({ at, awaiting_since: awaitingSince, limit }) as ConsentRow[]).map(consent);
     },
     async updateStatus(u) {
       return (
