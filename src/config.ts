@@ -58,7 +58,7 @@ export const ENV_DOC: Record<string, string> = {
     'How long a consent waits for the customer before it expires, and how long a payment consent lives (authorised and used within it). Default `24`.',
   LOG_LEVEL: 'pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`.',
   MONITOR_INTERVAL_MS: 'How often the lifecycle monitor re-checks certificates and the NCA register, in milliseconds (`0` = off; at least `60000` otherwise). Default 6 hours, `0` when `NODE_ENV=test`.',
-  SMTP_URL: 'SMTP server for notification e-mail, e.g. `smtps://user:pass@smtp.example:465`. Unset outside production: each message is written as an `.eml` file under `DATA_DIR/mail/`; unset in production: no e-mail is sent (webhooks still are) and start-up warns.',
+  SMTP_URL: 'SMTP server for notification e-mail, e.g. `smtps://user:pass@smtp.example:465`, or `off` for no e-mail (webhooks still go; start-up warns). Required in production. Unset outside production: each message is written as an `.eml` file under `DATA_DIR/mail/`.',
   MAIL_FROM: 'Sender address of notification e-mail. Default `Partner portal <no-reply@portal.invalid>`.',
   NOTIFY_INTERVAL_MS: 'How often the notification worker delivers due e-mail and webhooks, in milliseconds (`0` = off; at least `1000` otherwise). Default `15000`, `0` when `NODE_ENV=test`.',
   REGISTER_SOURCE: 'Where the monitor re-reads the EBA PSD2 register: a file path or an `https://` URL. Default the dev register file outside production, none in production (the monitor then diffs the last imported register only).',
@@ -106,7 +106,7 @@ const schema = z.object({
     .refine((v) => v === 0 || (v >= 60_000 && v <= 7 * 86_400_000), 'must be 0 (off) or between 60000 and 604800000')
     .optional(),
   REGISTER_SOURCE: z.string().min(1).max(2000).optional(),
-  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  SMTP_URL: z.union([z.literal('off'), z.url({ protocol: /^smtps?$/ })]).optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Partner portal <no-reply@portal.invalid>'),
   NOTIFY_INTERVAL_MS: z.coerce
     .number()
@@ -155,7 +155,8 @@ export interface Config {
   /** The lifecycle monitor (src/monitor): interval (0 = off) and the register source (absolute path or https URL). */
   monitor: { intervalMs: number; registerSource: string | null };
   /** Notifications (src/notifications): SMTP (null = .eml files under DATA_DIR/mail), sender, worker tick (0 = off). */
-  notifications: { smtpUrl: string | null; mailFrom: string; intervalMs: number };
+  /** `emailOff`: SMTP_URL=off, no e-mail on purpose (smtpUrl is then null). */
+  notifications: { smtpUrl: string | null; emailOff: boolean; mailFrom: string; intervalMs: number };
   logLevel: string;
 }
 
@@ -208,6 +209,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecretEphemeral = true;
   }
   if (e.TRUST_LOTL_SIGNERS && !e.TRUST_LOTL) problems.push('TRUST_LOTL_SIGNERS needs TRUST_LOTL.');
+  if (prod && !e.SMTP_URL) {
+    // Expiry, suspension and application notices go to partners by e-mail: losing them silently is not an option.
+    problems.push('SMTP_URL is required in production (partners are e-mailed expiry, suspension and application notices); set SMTP_URL=off to run without e-mail on purpose.');
+  }
   let dataKey: Buffer | null = null;
   if (e.DATA_KEY) {
     dataKey = Buffer.from(e.DATA_KEY, 'base64');
@@ -274,7 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
           : path.join(path.dirname(fileURLToPath(import.meta.url)), 'register', 'data', 'dev-eba-register.json'),
     },
     notifications: {
-      smtpUrl: e.SMTP_URL ?? null,
+      smtpUrl: e.SMTP_URL && e.SMTP_URL !== 'off' ? e.SMTP_URL : null,
+      emailOff: e.SMTP_URL === 'off',
       mailFrom: e.MAIL_FROM,
       intervalMs: e.NOTIFY_INTERVAL_MS ?? (e.NODE_ENV === 'test' ? 0 : 15_000),
     },

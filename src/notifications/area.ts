@@ -33,8 +33,14 @@ export async function createNotificationsArea(deps: {
 }): Promise<NotificationsArea> {
   const { config, db, tx, audit, logger } = deps;
   const keys = await createWebhookKeys({ dataDir: config.dataDir, ...(deps.now ? { now: deps.now } : {}) });
-  const mailer = createMailer({ smtpUrl: config.notifications.smtpUrl, from: config.notifications.mailFrom, dataDir: config.dataDir, env: config.env });
-  if (!mailer) logger.warn('notifications: SMTP_URL is not set: no e-mail is sent (webhooks still are)');
+  const mailer = createMailer({
+    smtpUrl: config.notifications.smtpUrl,
+    off: config.notifications.emailOff,
+    from: config.notifications.mailFrom,
+    dataDir: config.dataDir,
+    env: config.env,
+  });
+  if (!mailer) logger.warn(`notifications: ${config.notifications.emailOff ? 'SMTP_URL=off' : 'SMTP_URL is not set'}: no e-mail is sent (webhooks still are)`);
   else if (mailer.kind === 'file') logger.info({ dir: `${config.dataDir}/mail` }, 'notifications: e-mail is written to files (no SMTP_URL)');
   const service = createNotificationsService({ db, tx, audit, env: config.env, emailEnabled: mailer !== null, ...(deps.now ? { now: deps.now } : {}) });
   const worker = createNotificationWorker({

@@ -1,7 +1,8 @@
 /**
  * Notification e-mail through nodemailer: SMTP from SMTP_URL, or, without it outside production, a file sink
  * that writes each message as one `.eml` file under `DATA_DIR/mail/` (directory 0700, files 0600: they hold
- * partner contacts). Production without SMTP_URL has no mailer: e-mail deliveries are then not queued.
+ * partner contacts). SMTP_URL=off (or production without SMTP_URL, which the config refuses) has no mailer:
+ * e-mail deliveries are then not queued.
  *
  * Plain text only. The Message-ID is derived from the delivery id, so a retried message is recognisably the
  * same one.
@@ -28,6 +29,8 @@ export interface Mailer {
 
 export interface MailerOptions {
   smtpUrl: string | null;
+  /** SMTP_URL=off: no mailer in any environment. */
+  off?: boolean;
   from: string;
   dataDir: string;
   env: 'development' | 'test' | 'production';
@@ -40,8 +43,9 @@ function messageIdDomain(from: string): string {
   return m?.[1] ?? 'portal.invalid';
 }
 
-/** The mailer for this configuration, or null (production without SMTP_URL). */
+/** The mailer for this configuration, or null (SMTP_URL=off, or production without SMTP_URL). */
 export function createMailer(opts: MailerOptions): Mailer | null {
+  if (opts.off) return null;
   const domain = messageIdDomain(opts.from);
   const envelope = (m: MailMessage) => ({
     from: opts.from,

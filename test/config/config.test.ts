@@ -45,7 +45,8 @@ describe('config', () => {
 
   it('refuses production without its secrets and trust material, listing every problem', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    assert.deepEqual(problems.length, 4, problems.join('\n'));
+    assert.deepEqual(problems.length, 5, problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes('SMTP_URL is required in production')));
     assert.ok(problems.some((p) => p.includes('TLS_CERT_FILE')));
     assert.ok(problems.some((p) => p.includes('TRUST_LISTS')));
     assert.ok(problems.some((p) => p.includes('SESSION_SECRET is required')));
@@ -77,10 +78,12 @@ describe('config', () => {
         TRUST_LISTS: '/etc/portal/tl-de.xml, /etc/portal/tl-nl.xml',
         SESSION_SECRET: 'x'.repeat(40),
         DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+        SMTP_URL: 'smtps://portal:secret@smtp.bank.example:465',
       },
       cwd,
     );
     assert.equal(c.trust.profile, 'production');
+    assert.deepEqual(c.notifications, { smtpUrl: 'smtps://portal:secret@smtp.bank.example:465', emailOff: false, mailFrom: c.notifications.mailFrom, intervalMs: 15_000 });
     assert.equal(c.dataKey?.length, 32);
     assert.equal(c.demoSeed, false);
     assert.deepEqual(c.trust.trustedLists, ['/etc/portal/tl-de.xml', '/etc/portal/tl-nl.xml']);
@@ -88,6 +91,34 @@ describe('config', () => {
     assert.equal(c.revocation.policy, 'hard-fail');
     assert.equal(c.revocation.allowPrivateNetworks, false);
     assert.equal(c.sessionSecretEphemeral, false);
+  });
+});
+
+describe('config: e-mail', () => {
+  const production = {
+    NODE_ENV: 'production',
+    TLS_CERT_FILE: '/etc/portal/tls.pem',
+    TLS_KEY_FILE: '/etc/portal/tls.key',
+    TRUST_LISTS: '/etc/portal/tl-de.xml',
+    SESSION_SECRET: 'x'.repeat(40),
+    DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+  };
+
+  it('SMTP_URL=off runs production without e-mail on purpose', () => {
+    const c = loadConfig({ ...production, SMTP_URL: 'off' }, cwd);
+    assert.equal(c.notifications.smtpUrl, null);
+    assert.equal(c.notifications.emailOff, true);
+  });
+
+  it('refuses another scheme than smtp/smtps, and production without SMTP_URL', () => {
+    assert.ok(problemsOf({ SMTP_URL: 'http://mail.example' }).some((p) => p.startsWith('SMTP_URL:')));
+    assert.ok(problemsOf({ SMTP_URL: 'OFF' }).some((p) => p.startsWith('SMTP_URL:')));
+    assert.deepEqual(problemsOf(production).filter((p) => p.includes('SMTP_URL')).length, 1);
+  });
+
+  it('outside production an unset SMTP_URL is not off (the .eml file sink is used)', () => {
+    const c = loadConfig({}, cwd);
+    assert.deepEqual([c.notifications.smtpUrl, c.notifications.emailOff], [null, false]);
   });
 });
 

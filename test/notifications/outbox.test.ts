@@ -3,6 +3,7 @@
  * webhook, dedupe, redaction, refusals that write nothing.
  */
 import assert from 'node:assert/strict';
+import { createMailer } from '../../src/notifications/mailer.js';
 import { AppError } from '../../src/errors.js';
 import type { NotificationRequest } from '../../src/notifications/types.js';
 import { outbox, rows, T0, type Outbox } from './helpers.js';
@@ -135,7 +136,7 @@ describe('notifications: the outbox', () => {
     assert.deepEqual(counts(o), { notifications: 0, deliveries: 0 });
   });
 
-  it('without a mailer (production without SMTP_URL) e-mail is not queued; the webhook still is', async () => {
+  it('without a mailer (SMTP_URL=off) e-mail is not queued; the webhook still is', async () => {
     const p = await outbox({ emailEnabled: false });
     try {
       await p.endpoint(PARTNER, 'https://hooks.acme.test/portal');
@@ -144,6 +145,13 @@ describe('notifications: the outbox', () => {
     } finally {
       await p.close();
     }
+  });
+
+  it('SMTP_URL=off means no mailer in every environment; unset means the .eml file sink outside production only', () => {
+    const base = { smtpUrl: null, from: 'Portal <no-reply@bank.test>', dataDir: '/nonexistent' };
+    for (const env of ['development', 'test', 'production'] as const) assert.equal(createMailer({ ...base, off: true, env }), null, env);
+    assert.equal(createMailer({ ...base, env: 'development' })?.kind, 'file');
+    assert.equal(createMailer({ ...base, env: 'production' }), null);
   });
 
   it('the partner history lists its deliveries newest first, never another partner’s', async () => {
