@@ -43,6 +43,7 @@ import { createMonitor, MONITOR_SOURCE } from './monitor/service.js';
 import type { MonitorService } from './monitor/types.js';
 import { createNotificationsArea, type NotificationsArea } from './notifications/area.js';
 import { notifyApplicationStatusChange, notifyConsentRevoked, partnerStatusListener } from './notifications/hooks.js';
+import { relayConsentReceipts } from './notifications/receipts.js';
 import { webhookKeysRouter, webhooksRouter } from './notifications/routes.js';
 import { createSqliteSoftwareRepository } from './store/sqlite/registration.js';
 import { createOAuthArea, type OAuthArea } from './oauth/area.js';
@@ -167,6 +168,10 @@ export async function createServices(baseConfig: Config, logger: Logger): Promis
     ...(config.env === 'production' ? {} : devRootCa(config.certsDir)),
   });
   const notices = { portalUrl: config.publicUrl ?? undefined };
+  // The customers' consent receipts go out by e-mail through the same outbox, relayed before each delivery tick.
+  notifications.worker.feed(() =>
+    relayConsentReceipts({ consents, customers: accounts, notifier: notifications.service, tx, portalUrl: notices.portalUrl }),
+  );
   const statusNotice = partnerStatusListener(notifications.service, partners, notices);
   partners.onPartnerStatusChange(async (change) => {
     // The monitor sends its own suspension notice, with the evidence (serial, source, register entry).

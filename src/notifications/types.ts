@@ -11,6 +11,8 @@ export const NOTIFICATION_EVENTS = [
   'client.reinstated',
   'certificate.expiring',
   'consent.revoked',
+  // To the bank's customer (e-mail only, no partner webhook): a consent receipt (src/notifications/receipts.ts).
+  'consent.receipt',
   // Sent by the lifecycle monitor when a register service code is withdrawn (src/monitor).
   'partner.roles_narrowed',
 ] as const;

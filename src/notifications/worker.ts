@@ -50,6 +50,11 @@ export interface NotificationWorker {
   start(intervalMs: number): void;
   /** Stops the timer and waits for a running tick. */
   stop(): Promise<void>;
+  /**
+   * Adds a step each tick runs before delivering: another area's outbox handing its messages to this one (the
+   * consent receipts). A step that fails is logged and does not stop the deliveries.
+   */
+  feed(step: () => Promise<unknown>): void;
 }
 
 export interface NotificationWorkerDeps {
@@ -155,7 +160,12 @@ export function createNotificationWorker(deps: NotificationWorkerDeps): Notifica
     return { ...common, status: 'failed', nextAttemptAt: next.toISOString(), lastError: o.error };
   }
 
+  const feeds: (() => Promise<unknown>)[] = [];
+
   async function runTick(): Promise<TickResult> {
+    for (const step of feeds) {
+      await step().catch((err: unknown) => logger.error({ err }, 'notifications: a feed step failed'));
+    }
     const claimToken = randomUUID();
     const start = now();
     const claimed = await tx.run(() =>
@@ -215,6 +225,9 @@ export function createNotificationWorker(deps: NotificationWorkerDeps): Notifica
       if (timer) clearInterval(timer);
       timer = null;
       await tail;
+    },
+    feed(step) {
+      feeds.push(step);
     },
   };
 }
