@@ -9,7 +9,7 @@
  * statement partners hold.
  */
 import { generateKeyPair, SignJWT, type JWK } from 'jose';
-import { loadOrCreateJwks, publicMembers, rsaJwk } from '../store/key-file.js';
+import { loadOrCreateJwks, publicMembers, rotateJwks, rsaJwk } from '../store/key-file.js';
 
 /** The `iss` of every statement this portal signs (a constant name, not a URL: it must survive a host move). */
 export const DIRECTORY_ISSUER = 'urn:open-banking-portal:directory';
@@ -31,9 +31,8 @@ const storedJwk = rsaJwk(DIRECTORY_ALG);
 
 const PUBLIC_MEMBERS = ['kty', 'kid', 'alg', 'use', 'n', 'e'] as const;
 
-/** The directory over `DATA_DIR/directory/keys.json`, creating the first key when there is no file. */
-export async function createDirectory(opts: { dataDir: string; issuer: string; now?: () => Date }): Promise<Directory> {
-  const { keys, signingKey } = await loadOrCreateJwks({
+function keySpec(opts: { dataDir: string; now?: () => Date }) {
+  return {
     dataDir: opts.dataDir,
     dir: DIR,
     name: FILE,
@@ -42,7 +41,17 @@ export async function createDirectory(opts: { dataDir: string; issuer: string; n
     generate: async () => (await generateKeyPair(DIRECTORY_ALG, { modulusLength: 2048, extractable: true })).privateKey,
     now: opts.now ?? (() => new Date()),
     whenDamaged: 'restore it from a backup. Deleting it generates a new directory key, and every software statement issued so far stops verifying.',
-  });
+  };
+}
+
+/** `npm run keys:rotate -- directory`: a new key signs statements from the next start; earlier statements still verify. */
+export function rotateDirectoryKeys(opts: { dataDir: string; now?: () => Date }) {
+  return rotateJwks(keySpec(opts));
+}
+
+/** The directory over `DATA_DIR/directory/keys.json`, creating the first key when there is no file. */
+export async function createDirectory(opts: { dataDir: string; issuer: string; now?: () => Date }): Promise<Directory> {
+  const { keys, signingKey } = await loadOrCreateJwks(keySpec(opts));
   const newest = keys[0]!;
   const published: JWK[] = keys.map((k) => publicMembers(k.jwk, PUBLIC_MEMBERS));
 

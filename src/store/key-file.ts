@@ -166,8 +166,8 @@ export interface LoadedJwks<J extends PrivateJwk> {
 /** Bounds a hand-edited or runaway file: rotation keeps a few keys, never hundreds. */
 const MAX_KEYS = 20;
 
-/** Loads `DATA_DIR/<dir>/<name>`, creating it with one generated key when there is no file. */
-export async function loadOrCreateJwks<J extends PrivateJwk>(spec: JwkListSpec<J>): Promise<LoadedJwks<J>> {
+/** The key list's file, validated on every read (shape, each key loads, kid = thumbprint). */
+function jwkListFile<J extends PrivateJwk>(spec: JwkListSpec<J>): KeyFile<JwkList<J>> {
   const schema: z.ZodType<JwkList<J>> = z.object({
     version: z.literal(1),
     keys: z.array(z.object({ jwk: spec.jwk, createdAt: z.iso.datetime() })).min(1).max(MAX_KEYS),
@@ -190,13 +190,48 @@ export async function loadOrCreateJwks<J extends PrivateJwk>(spec: JwkListSpec<J
       return null;
     },
   });
-  const data = await kf.loadOrCreate(async () => {
-    const jwk = await exportJWK(await spec.generate());
-    const kid = await calculateJwkThumbprint(jwk);
-    return { version: 1, keys: [{ jwk: spec.jwk.parse({ ...jwk, kid, alg: spec.alg, use: 'sig' }), createdAt: spec.now().toISOString() }] };
-  });
+  return kf;
+}
+
+async function generatedEntry<J extends PrivateJwk>(spec: JwkListSpec<J>): Promise<StoredJwk<J>> {
+  const jwk = await exportJWK(await spec.generate());
+  const kid = await calculateJwkThumbprint(jwk);
+  return { jwk: spec.jwk.parse({ ...jwk, kid, alg: spec.alg, use: 'sig' }), createdAt: spec.now().toISOString() };
+}
+
+/** Loads `DATA_DIR/<dir>/<name>`, creating it with one generated key when there is no file. */
+export async function loadOrCreateJwks<J extends PrivateJwk>(spec: JwkListSpec<J>): Promise<LoadedJwks<J>> {
+  const kf = jwkListFile(spec);
+  const data = await kf.loadOrCreate(async () => ({ version: 1, keys: [await generatedEntry(spec)] }));
   const signingKey = (await importJWK(data.keys[0]!.jwk, spec.alg)) as CryptoKey;
   return { file: kf.file, keys: data.keys, signingKey };
+}
+
+/** Too many keys to add another: the operator removes ones nothing depends on any more, by hand. */
+export class KeyListFullError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} already holds ${MAX_KEYS} keys: remove the oldest ones nothing signed with them still depends on, then rotate again.`);
+    this.name = 'KeyListFullError';
+  }
+}
+
+/**
+ * Rotation: a new key in front (it signs from the next start), every existing key kept and still published,
+ * because what the old keys signed (software statements, evidence packs, webhook retries) is held by others.
+ * No file yet: creates it with its first key. Returns the new kid and the published kids, newest first.
+ */
+export async function rotateJwks<J extends PrivateJwk>(spec: JwkListSpec<J>): Promise<{ file: string; added: string; published: string[] }> {
+  const kf = jwkListFile(spec);
+  const current = await kf.read();
+  if (current === null) {
+    const created = await loadOrCreateJwks(spec);
+    return { file: kf.file, added: created.keys[0]!.jwk.kid, published: created.keys.map((k) => k.jwk.kid) };
+  }
+  if (current.keys.length >= MAX_KEYS) throw new KeyListFullError(kf.file);
+  const fresh = await generatedEntry(spec);
+  const next: JwkList<J> = { version: 1, keys: [fresh, ...current.keys] };
+  kf.write(next);
+  return { file: kf.file, added: fresh.jwk.kid, published: next.keys.map((k) => k.jwk.kid) };
 }
 
 const b64url = z.string().min(1).regex(/^[A-Za-z0-9_-]+$/);
