@@ -469,6 +469,8 @@ export interface ApplicationPage {
   nextAction: { holder: string; text: string };
   blockers: string[];
   certificates: { qwac: CertificateReportView | null; qseal: CertificateReportView | null };
+  /** When the partner renewed a certificate after its approval (formatted date), per kind; null otherwise. */
+  renewedAt: { qwac: string | null; qseal: string | null };
   consistency: ConsistencyView[];
   timeline: TimelineEntryView[];
   changeRequests: ChangeItemView[];
@@ -509,6 +511,13 @@ export function fastLaneView(f: FastLaneFacts | null): FastLaneView | null {
     registeredAt: formatDate(f.registeredAt),
     ip: f.ip ?? 'unknown',
   };
+}
+
+/** A certificate stored after the partner's approval can only be a renewal (the slots are closed otherwise). */
+function renewedAt(v: ApplicationView, kind: CertificateKind): string | null {
+  const c = v.certificates[kind];
+  if (!c || !v.partner || Date.parse(c.uploadedAt) <= Date.parse(v.partner.approvedAt)) return null;
+  return formatDate(c.uploadedAt);
 }
 
 export function applicationPage(v: ApplicationView, audience: 'applicant' | 'staff'): ApplicationPage {
@@ -570,6 +579,7 @@ export function applicationPage(v: ApplicationView, audience: 'applicant' | 'sta
     nextAction: { holder: holderText(v.nextAction.holder, audience), text: v.nextAction.text },
     blockers: v.blockers,
     certificates: { qwac: certificateView('qwac', v.certificates.qwac), qseal: certificateView('qseal', v.certificates.qseal) },
+    renewedAt: { qwac: renewedAt(v, 'qwac'), qseal: renewedAt(v, 'qseal') },
     consistency: consistencyViews(base, v.consistency, staff),
     timeline: [...v.timeline].reverse().map(entry),
     changeRequests: v.changeRequests.map(item),

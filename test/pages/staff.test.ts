@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { unlinkSync } from 'node:fs';
 import { errorCodeFrom, loginStaff, seedStaff, signUpAndEnrol, type Agent } from '../helpers/web.js';
+import { renewedPartnerCertificate } from '../helpers/devpki.js';
 import { acmeProfile, file, goodAnswers, partnerCert, PDF } from '../partners/helpers.js';
 import {
   applicantActor,
@@ -192,6 +193,34 @@ describe('pages: the risk officers', function () {
     const missing = await page(rita, `/staff/applications/${id}/evidence/00000000-0000-4000-8000-000000000000`);
     assert.equal(missing.status, 404);
     assert.equal(errorCodeFrom(missing.text), 'not_found');
+  });
+
+  it('a certificate the partner renewed after approval is marked on the application page, with a link to its audit event', async () => {
+    const A = applicantActor(app.web, ALICE);
+    const { id } = await app.partners.createApplication(A);
+    await app.partners.saveProfile(A, id, acmeProfile());
+    await app.partners.uploadCertificate(A, id, 'qwac', partnerCert(app.pki, 'acme-payments', 'qwac'));
+    await app.partners.uploadCertificate(A, id, 'qseal', partnerCert(app.pki, 'acme-payments', 'qseal'));
+    const approved = await app.partners.submit(A, id);
+    assert.equal(approved.state, 'approved', 'the regulated track approves by policy');
+    const before = (await tokenOf(rita, `/staff/applications/${id}`)).html;
+    assert.doesNotMatch(before, /id="cert-(qwac|qseal)-renewed"/);
+
+    const renewed = await renewedPartnerCertificate(app.pki, 'acme-payments', 'qwac');
+    await app.partners.renewCertificate(A, id, 'qwac', file(renewed.pem, 'qwac.pem'));
+    const { html } = await tokenOf(rita, `/staff/applications/${id}`);
+    const partnerId = approved.partner!.id;
+    assert.match(
+      html,
+      new RegExp(
+        `<p class="notice" id="cert-qwac-renewed">Renewed by the partner on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, after approval: this certificate replaced the one approved with the application\\s*` +
+          `\\(<a href="/staff/audit\\?partner=${partnerId}&amp;action=partner.certificate.renewed">audit log</a>\\)`,
+      ),
+    );
+    assert.doesNotMatch(html, /id="cert-qseal-renewed"/);
+    // The event the link filters for (the audit search itself is tested in test/evidence).
+    const events = app.web.db.prepare("SELECT subject_type, subject_id FROM audit_events WHERE action = 'partner.certificate.renewed'").all();
+    assert.deepEqual(events, [{ subject_type: 'partner', subject_id: partnerId }]);
   });
 
   it('a reviewer POSTing approve is 403 partners.role_required and the state is unchanged; an admin alone cannot decide either', async () => {
