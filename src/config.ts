@@ -43,6 +43,8 @@ export const ENV_DOC: Record<string, string> = {
   TRUST_REQUIRE_SIGNED_LISTS: '`true` to refuse unsigned or badly signed trusted lists. Default `false` in development, `true` in production.',
   REVOCATION_POLICY: '`off`, `soft-fail` (unavailable status is a warning) or `hard-fail` (it is an error). Default `soft-fail` in development, `hard-fail` in production.',
   REVOCATION_TIMEOUT_MS: 'Timeout of one OCSP or CRL request, in milliseconds. Default `3000`.',
+  REVOCATION_CACHE_MAX_SECONDS:
+    'How long an OCSP or CRL answer is reused at most, whatever its nextUpdate: a revocation is seen within this time (plus the 60 s report cache). `0` asks every time. Default `3600`.',
   REVOCATION_ALLOW_PRIVATE_NETWORKS: '`true` lets OCSP/CRL URLs point at loopback or private addresses (the dev responder). Default `true` in development, `false` in production.',
   PKI_RESPONDER_URL: 'Base URL of the dev OCSP/CRL responder written into dev certificates. Default `http://127.0.0.1:8089`.',
   SESSION_SECRET: 'Secret for session cookies, at least 32 characters. Required in production; in development one is generated once and kept in `DATA_DIR/.dev-secrets.json`.',
@@ -83,6 +85,7 @@ const schema = z.object({
   TRUST_REQUIRE_SIGNED_LISTS: bool.optional(),
   REVOCATION_POLICY: z.enum(['off', 'soft-fail', 'hard-fail']).optional(),
   REVOCATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  REVOCATION_CACHE_MAX_SECONDS: z.coerce.number().int().min(0).max(7 * 86400).default(3600),
   REVOCATION_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   PKI_RESPONDER_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8089'),
   SESSION_SECRET: z.string().optional(),
@@ -136,7 +139,8 @@ export interface Config {
     lotlSigners: string | null;
     requireSignedLists: boolean;
   };
-  revocation: { policy: RevocationPolicy; timeoutMs: number; allowPrivateNetworks: boolean };
+  /** cacheMaxMs: the longest an OCSP/CRL answer is reused (REVOCATION_CACHE_MAX_SECONDS). */
+  revocation: { policy: RevocationPolicy; timeoutMs: number; allowPrivateNetworks: boolean; cacheMaxMs: number };
   pkiResponderUrl: string;
   sessionSecret: string;
   /** True when no SESSION_SECRET was given: development keeps a generated one in DATA_DIR (src/store/dev-secrets.ts). */
@@ -257,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       policy: e.REVOCATION_POLICY ?? (prod ? 'hard-fail' : 'soft-fail'),
       timeoutMs: e.REVOCATION_TIMEOUT_MS,
       allowPrivateNetworks: e.REVOCATION_ALLOW_PRIVATE_NETWORKS ?? !prod,
+      cacheMaxMs: e.REVOCATION_CACHE_MAX_SECONDS * 1000,
     },
     pkiResponderUrl: e.PKI_RESPONDER_URL,
     sessionSecret,

@@ -56,7 +56,7 @@ export async function createEidasService(deps: {
       timeoutMs: config.revocation.timeoutMs,
       allowPrivateNetworks: config.revocation.allowPrivateNetworks,
     });
-  const revocationCache = createRevocationCache({ maxEntries: 10_000 });
+  const revocationCache = createRevocationCache({ maxEntries: 10_000, maxAgeMs: config.revocation.cacheMaxMs });
   const reportCache = createReportCache({ maxEntries: 1000, ttlMs: 60_000 });
   return {
     validate(input, opts = {}) {

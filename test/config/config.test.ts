@@ -90,6 +90,7 @@ describe('config', () => {
     assert.equal(c.trust.requireSignedLists, true);
     assert.equal(c.revocation.policy, 'hard-fail');
     assert.equal(c.revocation.allowPrivateNetworks, false);
+    assert.equal(c.revocation.cacheMaxMs, 3_600_000);
     assert.equal(c.sessionSecretEphemeral, false);
   });
 });

@@ -21,6 +21,30 @@ describe('revocation/cache', () => {
     assert.equal(c.get('other', T0), null);
   });
 
+  it('reuses an answer at most maxAgeMs of wall time after storing it, even inside its nextUpdate window', () => {
+    let now = 5_000_000;
+    const c = createRevocationCache({ maxEntries: 10, maxAgeMs: H, now: () => now });
+    c.set('k', entry(0, 7 * 24 * H)); // a CRL valid for a week
+    now += H - 1;
+    assert.equal(c.get('k', T0)?.status, 'good');
+    now += 1;
+    assert.equal(c.get('k', T0), null, 'an hour after it was fetched it is asked again');
+    assert.equal(c.size, 0, 'and the stale answer is gone');
+    c.set('k', entry(0, 7 * 24 * H));
+    assert.equal(c.get('k', T0)?.status, 'good', 'a fresh answer starts its own hour');
+  });
+
+  it('maxAgeMs 0 never reuses an answer; no maxAgeMs keeps it for its whole window', () => {
+    const never = createRevocationCache({ maxEntries: 10, maxAgeMs: 0 });
+    never.set('k', entry(0, H));
+    assert.equal(never.get('k', T0), null);
+    let now = 0;
+    const window = createRevocationCache({ maxEntries: 10, now: () => now });
+    window.set('k', entry(0, H));
+    now += 365 * 24 * H;
+    assert.equal(window.get('k', new Date(T0.getTime() + H - 1))?.status, 'good');
+  });
+
   it('evicts the least recently used entry', () => {
     const c = createRevocationCache({ maxEntries: 2 });
     c.set('a', entry(0, H));
