@@ -17,3 +17,13 @@ export function partnerNotApproved(): AppError {
 export function invalidRequest(detail: string): AppError {
   return new AppError('notifications.invalid_request', 500, 'The notification could not be queued.', { detail });
 }
+
+/** `notifications.no_webhook` (409): a test event needs a registered webhook URL. */
+export function noWebhook(): AppError {
+  return new AppError('notifications.no_webhook', 409, 'Register your webhook URL first: the test event is sent there.');
+}
+
+/** `notifications.test_too_soon` (429): one test event a minute per partner. */
+export function testTooSoon(): AppError {
+  return new AppError('notifications.test_too_soon', 429, 'A test event was sent less than a minute ago: wait for it in the history below, then try again.');
+}

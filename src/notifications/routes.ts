@@ -60,7 +60,7 @@ function deliveryRows(list: DeliveryView[]) {
 }
 
 export function webhooksRouter(deps: {
-  notifications: Pick<NotificationsService, 'overview' | 'registerWebhook' | 'removeWebhook'>;
+  notifications: Pick<NotificationsService, 'overview' | 'registerWebhook' | 'removeWebhook' | 'sendTestEvent'>;
   partners: Pick<PartnersService, 'getForApplicant'>;
   jwksPath?: string;
 }): Router {
@@ -129,6 +129,20 @@ export function webhooksRouter(deps: {
       }
       throw err;
     }
+  });
+
+  router.post('/applications/:id/webhooks/test', policy({ auth: 'session:applicant', returns: 'queues a signed webhook.test event to the registered URL (one a minute); redirect' }), async (req, res) => {
+    const id = param(req, 'id');
+    const view = await partners.getForApplicant(actorFrom(req), id);
+    try {
+      const e = await notifications.sendTestEvent(actorFrom(req), view);
+      setFlash(req, 'ok', `Test event queued for ${e.url}: its delivery appears in the history below.`);
+    } catch (err) {
+      if (!(err instanceof AppError) || (err.status !== 409 && err.status !== 429)) throw err;
+      await render(req, res, id, { error: { code: err.code, message: err.message }, status: err.status });
+      return;
+    }
+    res.redirect(303, `/applications/${id}/webhooks`);
   });
 
   router.post('/applications/:id/webhooks/:endpointId/remove', policy({ auth: 'session:applicant', returns: 'removes a webhook endpoint; redirect' }), async (req, res) => {

@@ -19,7 +19,7 @@ import type { ActorRef, ApplicationView, PartnerView } from '../partners/types.j
 import type { Db } from '../store/database.js';
 import { createSqliteNotificationsRepository } from '../store/sqlite/notifications.js';
 import type { Transactor } from '../store/transaction.js';
-import { invalidRequest, partnerNotApproved } from './errors.js';
+import { invalidRequest, noWebhook, partnerNotApproved, testTooSoon } from './errors.js';
 import type { NotificationsRepository } from './repository.js';
 import {
   NOTIFICATION_EVENTS,
@@ -49,6 +49,11 @@ export interface NotificationsService extends Notifier {
   overview(view: ApplicationView): Promise<WebhookOverview>;
   /** Registers (or replaces) the partner's webhook URL. InputError (`url`) on bad input; nothing stored then. */
   registerWebhook(actor: ActorRef, view: ApplicationView, input: unknown): Promise<WebhookEndpointView>;
+  /**
+   * Queues a `webhook.test` event to the partner's endpoint, at most one a minute: `notifications.no_webhook`
+   * (409) without an endpoint, `notifications.test_too_soon` (429) for a second one in the same minute.
+   */
+  sendTestEvent(actor: ActorRef, view: ApplicationView): Promise<WebhookEndpointView>;
   /** Removes the active endpoint `endpointId`; NotFoundError when it is not this partner's active one. */
   removeWebhook(actor: ActorRef, view: ApplicationView, endpointId: string): Promise<WebhookEndpointView>;
   /** Newest first. */
@@ -157,7 +162,7 @@ export function createNotificationsService(deps: NotificationsServiceDeps): Noti
     });
   }
 
-  return {
+  const service: NotificationsService = {
     async enqueue(req: NotificationRequest) {
       const parsed = requestSchema.safeParse(req);
       if (!parsed.success) {
@@ -270,5 +275,25 @@ export function createNotificationsService(deps: NotificationsServiceDeps): Noti
     },
     deliveriesForNotification: (id) => repo.deliveriesForNotification(id),
     getDelivery: (id) => repo.getDelivery(id),
+
+    async sendTestEvent(actor, view) {
+      const partner = partnerOf(view);
+      return tx.run(async () => {
+        const endpoint = await repo.activeEndpoint(partner.id);
+        if (!endpoint) throw noWebhook();
+        const at = now();
+        // One a minute per partner: the dedupe key is the minute, so a second click in it queues nothing.
+        const { queued } = await service.enqueue({
+          event: 'webhook.test',
+          partnerId: partner.id,
+          data: { message: 'A test event sent from the partner portal. No action is needed.', requested_at: at.toISOString() },
+          dedupeKey: `webhook.test:${partner.id}:${Math.floor(at.getTime() / 60_000)}`,
+        });
+        if (!queued) throw testTooSoon();
+        await record(actor, 'notifications.webhook.test_sent', partner.id, { applicationId: view.id, endpointId: endpoint.id, url: endpoint.url });
+        return endpointView(endpoint);
+      });
+    },
   };
+  return service;
 }

@@ -13,6 +13,8 @@ export const NOTIFICATION_EVENTS = [
   'consent.revoked',
   // To the bank's customer (e-mail only, no partner webhook): a consent receipt (src/notifications/receipts.ts).
   'consent.receipt',
+  // The partner asked for a test delivery from its webhook page.
+  'webhook.test',
   // Sent by the lifecycle monitor when a register service code is withdrawn (src/monitor).
   'partner.roles_narrowed',
 ] as const;

@@ -158,7 +158,7 @@ describe('pages: webhooks and notifications', function () {
     assert.match(shown.text, /Webhook URL registered: https:\/\/hooks\.acme-payments\.test\/portal\?src=bank\./);
     assert.match(shown.text, /<code id="endpoint-url">https:\/\/hooks\.acme-payments\.test\/portal\?src=bank<\/code>/);
     assert.match(shown.text, /Replace the webhook URL/);
-    assert.equal(assertCsrfInEveryForm(shown.text).forms, 3); // + remove
+    assert.equal(assertCsrfInEveryForm(shown.text).forms, 4); // + remove, + send a test event
     const partnerId = (await partners.getForApplicant(applicantActor(web, ALICE), aliceApp)).partner!.id;
     const events = web.db.prepare('SELECT action, subject_type, subject_id, data FROM audit_events WHERE seq > ? ORDER BY seq').all(auditBefore) as Record<string, string>[];
     assert.deepEqual(events.map((e) => [e.action, e.subject_type, e.subject_id]), [['notifications.webhook.registered', 'partner', partnerId]]);
@@ -245,6 +245,58 @@ describe('pages: webhooks and notifications', function () {
     // Mallory's page shows none of it.
     const m = await page(mallory, `/applications/${malloryApp}/webhooks`);
     assert.match(m.text, /id="no-deliveries"/);
+  });
+
+  it('send a test event: a signed webhook.test queued to the URL (303, audited), one a minute (429), none without a URL (409); CSRF and another applicant refused', async () => {
+    const mBase = `/applications/${malloryApp}`;
+    const mView = await partners.getForApplicant(applicantActor(web, MALLORY), malloryApp);
+    const partnerId = mView.partner!.id;
+    const deliveries = () =>
+      web.db
+        .prepare("SELECT d.target, n.event FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.partner_id = ? AND n.event = 'webhook.test'")
+        .all(partnerId);
+
+    // No URL yet: 409, nothing queued.
+    let token = assertCsrfInEveryForm((await page(mallory, `${mBase}/webhooks`)).text).token;
+    let before = state(web);
+    const none = await post(mallory, `${mBase}/webhooks/test`, token);
+    assert.equal(none.status, 409);
+    assert.equal(errorCodeFrom(none.text), 'notifications.no_webhook');
+    assert.deepEqual(state(web), before);
+
+    await notifications.registerWebhook(applicantActor(web, MALLORY), mView, { url: 'https://hooks.nordic-insights.test/portal' });
+    const shown = await page(mallory, `${mBase}/webhooks`);
+    assert.match(shown.text, new RegExp(`<form method="post" action="${mBase}/webhooks/test" class="inline" id="send-test">`));
+    token = assertCsrfInEveryForm(shown.text).token;
+
+    // CSRF, and Alice on Mallory's application: refused, nothing changes.
+    before = state(web);
+    for (const t of [null, 'wrong-token']) {
+      const r = await post(mallory, `${mBase}/webhooks/test`, t);
+      assert.equal(r.status, 403);
+      assert.equal(errorCodeFrom(r.text), 'csrf.invalid');
+    }
+    const alien = await post(alice, `${mBase}/webhooks/test`, assertCsrfInEveryForm((await page(alice, `${base}/webhooks`)).text).token);
+    assert.equal(alien.status, 404);
+    assert.equal(errorCodeFrom(alien.text), 'not_found');
+    assert.deepEqual(state(web), before);
+
+    const auditBefore = count(web.db, 'audit_events');
+    const ok = await post(mallory, `${mBase}/webhooks/test`, token);
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.location, `${mBase}/webhooks`);
+    assert.match((await page(mallory, `${mBase}/webhooks`)).text, /Test event queued for https:\/\/hooks\.nordic-insights\.test\/portal: its delivery appears in the history below\./);
+    assert.deepEqual(deliveries(), [{ target: 'https://hooks.nordic-insights.test/portal', event: 'webhook.test' }]);
+    const events = web.db.prepare('SELECT action, subject_id FROM audit_events WHERE seq > ? ORDER BY seq').all(auditBefore);
+    assert.deepEqual(events, [{ action: 'notifications.webhook.test_sent', subject_id: partnerId }]);
+
+    // A second click in the same minute: 429, nothing more queued or audited.
+    before = state(web);
+    const again = await post(mallory, `${mBase}/webhooks/test`, token);
+    assert.equal(again.status, 429);
+    assert.equal(errorCodeFrom(again.text), 'notifications.test_too_soon');
+    assert.deepEqual(state(web), before);
+    assert.equal(deliveries().length, 1);
   });
 
   it('staff are refused (403 auth.forbidden) and a visitor is sent to the applicant login', async () => {
