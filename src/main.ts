@@ -44,7 +44,7 @@ import type { MonitorService } from './monitor/types.js';
 import { createNotificationsArea, type NotificationsArea } from './notifications/area.js';
 import { notifyApplicationStatusChange, notifyConsentRevoked, partnerStatusListener } from './notifications/hooks.js';
 import { relayConsentReceipts } from './notifications/receipts.js';
-import { webhookKeysRouter, webhooksRouter } from './notifications/routes.js';
+import { staffDeliveriesRouter, webhookKeysRouter, webhooksRouter } from './notifications/routes.js';
 import { createSqliteSoftwareRepository } from './store/sqlite/registration.js';
 import { createOAuthArea, type OAuthArea } from './oauth/area.js';
 import { staffClientsRouter } from './oauth/staff-routes.js';
@@ -305,6 +305,7 @@ export async function startPortal(
       softwareRouter({ software: services.software }),
       webhooksRouter({ notifications: services.notifications.service, partners }),
       staffApplicationsRouter({ partners }),
+      staffDeliveriesRouter({ notifications: services.notifications.service, partners }),
       staffClientsRouter({ oauth: services.oauth.service, partners }),
       monitorRouter({ monitor: services.monitor, partners }),
       staffEvidenceRouter({ evidence: services.evidence }),

@@ -8,8 +8,8 @@
  * kept, refusals that do not depend on the input (409) re-rendered with the reason.
  */
 import { type Request, type Response, Router } from 'express';
-import { AppError, InputError } from '../errors.js';
-import { actorFrom, requireApplicant } from '../http/middleware/auth.js';
+import { AppError, InputError, NotFoundError } from '../errors.js';
+import { actorFrom, requireApplicant, requireStaff } from '../http/middleware/auth.js';
 import { setFlash } from '../http/middleware/session.js';
 import { body, fieldErrors, noStore, param } from '../partners/routes.js';
 import type { PartnersService } from '../partners/types.js';
@@ -159,5 +159,33 @@ export function webhooksRouter(deps: {
     res.redirect(303, `/applications/${id}/webhooks`);
   });
 
+  return router;
+}
+
+/**
+ * `GET /staff/partners/:id/notifications`: the partner's deliveries (webhooks and e-mail) for officers, read
+ * only, the same rows the partner sees. Unknown partner: 404.
+ */
+export function staffDeliveriesRouter(deps: {
+  notifications: Pick<NotificationsService, 'deliveriesForPartner'>;
+  partners: Pick<PartnersService, 'getPartner'>;
+}): Router {
+  const router = Router();
+  router.get(
+    '/staff/partners/:id/notifications',
+    policy({ auth: 'session:staff', roles: ['reviewer', 'approver', 'admin'], returns: "a partner's webhook and e-mail deliveries: event, target, status, attempts, last error" }),
+    requireStaff('reviewer', 'approver', 'admin'),
+    noStore,
+    async (req, res) => {
+      const partner = await deps.partners.getPartner(param(req, 'id'));
+      if (!partner) throw new NotFoundError('No such partner.');
+      res.render('staff/partners/notifications', {
+        title: `Notifications to ${partner.legalName}`,
+        partner: { id: partner.id, status: partner.status },
+        deliveries: deliveryRows(await deps.notifications.deliveriesForPartner(partner.id)),
+        historyShown: NOTIFICATION_LIMITS.historyShown,
+      });
+    },
+  );
   return router;
 }

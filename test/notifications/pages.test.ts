@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../../src/logger.js';
 import { createWebhookKeys } from '../../src/notifications/keys.js';
-import { webhooksRouter } from '../../src/notifications/routes.js';
+import { staffDeliveriesRouter, webhooksRouter } from '../../src/notifications/routes.js';
 import { createNotificationsService, webhookUrlProblem, type NotificationsService } from '../../src/notifications/service.js';
 import { createNotificationWorker } from '../../src/notifications/worker.js';
 import { applicantRouter } from '../../src/partners/routes.js';
@@ -63,7 +63,7 @@ describe('pages: webhooks and notifications', function () {
         register = createRegisterService({ db: ctx.db, tx: ctx.tx, audit: ctx.audit, now: ctx.now });
         partners = createPartnersService({ db: ctx.db, tx: ctx.tx, audit: ctx.audit, eidas, register, dataDir: ctx.dataDir, logger: ctx.logger, now: ctx.now });
         notifications = createNotificationsService({ db: ctx.db, tx: ctx.tx, audit: ctx.audit, env: 'test', emailEnabled: true, now: ctx.now });
-        return [applicantRouter({ partners }), webhooksRouter({ notifications, partners })];
+        return [applicantRouter({ partners }), webhooksRouter({ notifications, partners }), staffDeliveriesRouter({ notifications, partners })];
       },
     });
     await (register as unknown as RegisterService).importSnapshot(readFileSync(DEV_REGISTER_FILE), {
@@ -309,6 +309,29 @@ describe('pages: webhooks and notifications', function () {
     const visitor = await page(web.agent(), `${base}/webhooks`);
     assert.equal(visitor.status, 302);
     assert.equal(visitor.headers.location, `/login?next=${encodeURIComponent(`${base}/webhooks`)}`);
+  });
+
+  it("officers see a partner's deliveries (no-store, the partner's rows only); an applicant is refused, an unknown partner is 404", async () => {
+    const creds = await seedStaff(web, 'olga@bank.test', ['approver']);
+    const olga = web.agent();
+    await loginStaff(olga, creds);
+    const mPartner = (await partners.getForApplicant(applicantActor(web, MALLORY), malloryApp)).partner!.id;
+    const r = await page(olga, `/staff/partners/${mPartner}/notifications`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.match(r.text, /<h1>Notifications to Nordic Insights AB<\/h1>/);
+    // Mallory's test event (the test before this one) is there; Alice's deliveries are not.
+    assert.match(r.text, /<code>webhook\.test<\/code>[\s\S]*<code>https:\/\/hooks\.nordic-insights\.test\/portal<\/code>/);
+    assert.doesNotMatch(r.text, /acme-payments\.test/);
+    const rows = (r.text.match(/<tr class="delivery-row"/g) ?? []).length;
+    assert.equal(rows, (web.db.prepare('SELECT count(*) AS n FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id WHERE n.partner_id = ?').get(mPartner) as { n: number }).n);
+
+    const asApplicant = await page(mallory, `/staff/partners/${mPartner}/notifications`);
+    assert.equal(asApplicant.status, 403);
+    assert.equal(errorCodeFrom(asApplicant.text), 'auth.forbidden');
+    const unknown = await page(olga, '/staff/partners/00000000-0000-4000-8000-000000000000/notifications');
+    assert.equal(unknown.status, 404);
+    assert.equal(errorCodeFrom(unknown.text), 'not_found');
   });
 
   it('URL rules by environment: loopback and private hosts only outside production', () => {
