@@ -49,6 +49,20 @@ describe('notifications: consent receipts by e-mail', function () {
       event: string;
     }[];
 
+  /** A worker on the same store whose e-mail goes to `.eml` files under `dataDir/mail`. */
+  async function fileWorker() {
+    const dataDir = path.join(h.dir, 'notify');
+    const worker = createNotificationWorker({
+      db: h.db,
+      tx: h.tx,
+      keys: await createWebhookKeys({ dataDir }),
+      mailer: createMailer({ smtpUrl: null, from: 'Bank <no-reply@bank.example>', dataDir, env: 'test' }),
+      logger: createLogger({ level: 'silent' }),
+      env: 'test',
+    });
+    return { worker, dataDir };
+  }
+
   async function grantAndRevoke(): Promise<string> {
     const c = await h.consents.createAccountAccess(ACME, accessBody());
     await h.consents.authorise(c.id, { customerId, accountIds: [accountId], grantId: 'grant-r', channel: 'authorisation' });
@@ -74,15 +88,7 @@ describe('notifications: consent receipts by e-mail', function () {
 
   it('the worker relays before delivering: the customer receives the receipt text as an .eml with a link to the consent centre', async () => {
     await grantAndRevoke();
-    const dataDir = path.join(h.dir, 'notify');
-    const worker = createNotificationWorker({
-      db: h.db,
-      tx: h.tx,
-      keys: await createWebhookKeys({ dataDir }),
-      mailer: createMailer({ smtpUrl: null, from: 'Bank <no-reply@bank.example>', dataDir, env: 'test' }),
-      logger: createLogger({ level: 'silent' }),
-      env: 'test',
-    });
+    const { worker, dataDir } = await fileWorker();
     worker.feed(() => relay());
     const r = await worker.tick();
     assert.equal(r.delivered, 2);
@@ -107,15 +113,7 @@ describe('notifications: consent receipts by e-mail', function () {
   });
 
   it('a failing relay step does not stop the worker delivering what is queued', async () => {
-    const dataDir = path.join(h.dir, 'notify');
-    const worker = createNotificationWorker({
-      db: h.db,
-      tx: h.tx,
-      keys: await createWebhookKeys({ dataDir }),
-      mailer: createMailer({ smtpUrl: null, from: 'Bank <no-reply@bank.example>', dataDir, env: 'test' }),
-      logger: createLogger({ level: 'silent' }),
-      env: 'test',
-    });
+    const { worker } = await fileWorker();
     await grantAndRevoke();
     await relay();
     worker.feed(() => Promise.reject(new Error('feed down')));
