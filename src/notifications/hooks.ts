@@ -9,7 +9,7 @@
  */
 import type { ConsentStatusChange } from '../consent/types.js';
 import { REJECTION_REASONS, reasonText, SUSPENSION_REASONS } from '../partners/reasons.js';
-import type { ApplicationState, MonitoredPartner, PartnersService, PartnerStatusChange } from '../partners/types.js';
+import type { ApplicationState, ApplicationStatusChange, MonitoredPartner, PartnersService, PartnerStatusChange } from '../partners/types.js';
 import { STATE_LABELS } from '../partners/view-models.js';
 import type { Notifier } from './types.js';
 
@@ -20,26 +20,6 @@ export interface NoticePartner {
   id: string;
   legalName: string;
   /** Declared contacts; null (or all null) for a fast-lane partner: then only its webhook is told. */
-  contacts: Contacts | null;
-}
-
-/**
- * An application moved from one state to another. The partners area has no listener for this yet: the lead
- * adds `onApplicationStateChange` (called from its `move()`, inside the transaction) with this shape.
- */
-export interface ApplicationStatusChange {
-  applicationId: string;
-  /** The timeline row's id: the dedupe key, so a retried listener does not notify twice. */
-  transitionId?: string;
-  from: ApplicationState | null;
-  to: ApplicationState;
-  reasonCode: string | null;
-  /** Set once the application is approved (webhooks go to the partner); null before. */
-  partnerId: string | null;
-  /** The declared (or fast-lane) legal name; null for an empty draft. */
-  legalName: string | null;
-  /** The applicant's sign-in e-mail; null for a fast-lane application (nobody applied). */
-  applicantEmail: string | null;
   contacts: Contacts | null;
 }
 
@@ -137,7 +117,7 @@ export async function notifyApplicationStatusChange(
     partnerId: change.partnerId,
     ...(to.length ? { email: { to, subject: `Your application: ${STATE_LABELS[change.to]}`, text } } : {}),
     data: { application_id: change.applicationId, from: change.from, to: change.to, reason_code: change.reasonCode },
-    ...(change.transitionId ? { dedupeKey: `application.status_changed:${change.transitionId}` } : {}),
+    dedupeKey: `application.status_changed:${change.transitionId}`,
   });
 }
 
